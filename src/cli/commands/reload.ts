@@ -1,0 +1,42 @@
+import type { CommandModule } from 'yargs';
+import { resolveRunDir } from '../../config/options.js';
+import { sendRequest } from '../../control/client.js';
+import type { ReloadRequestMode } from '../../control/protocol.js';
+import { RemoteError } from '../../errors.js';
+import type { ReloadResult } from '../../supervisor/reload.js';
+import { ExitCode, exitCodeFor } from '../exit-codes.js';
+import { formatError, formatReload, isReloadResult, printError, printJson, printLine } from '../output.js';
+import { clientOptions } from '../shared-options.js';
+
+type ClientArgs = { runDir?: string; json: boolean };
+
+/** Asks the daemon for a reload and waits for the result of the reload that includes this request. */
+export async function requestReload(mode: ReloadRequestMode, args: ClientArgs): Promise<number> {
+  try {
+    const result = (await sendRequest(resolveRunDir(args.runDir), { cmd: 'reload', mode })) as ReloadResult;
+    if (args.json) printJson(result);
+    else printLine(formatReload(result));
+    return ExitCode.ok;
+  } catch (error) {
+    if (args.json) printJson(error instanceof RemoteError && isReloadResult(error.detail) ? error.detail : { ok: false, error: { message: (error as Error).message } });
+    else printError(formatError(error));
+    return exitCodeFor(error);
+  }
+}
+
+function reloadCommand(mode: ReloadRequestMode, describe: string): CommandModule<object, ClientArgs> {
+  return {
+    command: mode,
+    describe,
+    builder: (yargs) => yargs.options(clientOptions),
+    handler: async (args) => {
+      process.exitCode = await requestReload(mode, args);
+    },
+  };
+}
+
+export const reloadCommands = [
+  reloadCommand('reload', 'Seamless reload: transfer the listening sockets, else a legacy reload reported as not hitless'),
+  reloadCommand('reload-socket', 'Reload with socket transfer, or fail with the reason'),
+  reloadCommand('restart', 'Hard restart: terminate every generation (connections drop), then start a new one'),
+];

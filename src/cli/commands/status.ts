@@ -1,0 +1,43 @@
+import { existsSync } from 'node:fs';
+import type { CommandModule } from 'yargs';
+import { resolveRunDir } from '../../config/options.js';
+import { sendRequest } from '../../control/client.js';
+import { NotRunningError } from '../../errors.js';
+import type { Status } from '../../supervisor/status.js';
+import { runDirPaths } from '../../supervisor/supervisor.js';
+import { ExitCode, exitCodeFor } from '../exit-codes.js';
+import { formatError, formatStatus, printError, printJson, printLine } from '../output.js';
+import { clientOptions } from '../shared-options.js';
+
+type StatusArgs = { runDir?: string; json: boolean };
+
+async function status(args: StatusArgs): Promise<number> {
+  const runDir = resolveRunDir(args.runDir);
+  try {
+    const result = (await sendRequest(runDir, { cmd: 'status' }, 10_000)) as Status;
+    if (args.json) printJson(result);
+    else printLine(formatStatus(result));
+    return ExitCode.ok;
+  } catch (error) {
+    if (!(error instanceof NotRunningError)) throw error;
+    // LSB status: 1 = dead but the pidfile exists, 3 = not running.
+    const stale = existsSync(runDirPaths(runDir).pidfile);
+    if (args.json) printJson({ running: false, stalePidfile: stale });
+    else printLine(stale ? `haproxy-supervisor is dead but ${runDirPaths(runDir).pidfile} exists.` : 'haproxy-supervisor is not running.');
+    return stale ? ExitCode.failure : ExitCode.notRunning;
+  }
+}
+
+export const statusCommand: CommandModule<object, StatusArgs> = {
+  command: 'status',
+  describe: 'Show generations, the last reload and crash-loop state (exit 0 running, 3 not running)',
+  builder: (yargs) => yargs.options(clientOptions),
+  handler: async (args) => {
+    try {
+      process.exitCode = await status(args);
+    } catch (error) {
+      printError(formatError(error));
+      process.exitCode = exitCodeFor(error);
+    }
+  },
+};

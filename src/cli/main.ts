@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { version } from '../version.js';
+import { checkCommand } from './commands/check.js';
+import { reloadCommands } from './commands/reload.js';
+import { runCommand } from './commands/run.js';
+import { startCommand } from './commands/start.js';
+import { statusCommand } from './commands/status.js';
+import { stopCommand } from './commands/stop.js';
+import { ExitCode, exitCodeFor } from './exit-codes.js';
+import { formatError, printError } from './output.js';
+
+/** Maps argv to a command; every option can also come from HAPROXY_SUPERVISOR_* (e.g. HAPROXY_SUPERVISOR_RUN_DIR). */
+const cli = yargs(hideBin(process.argv))
+  .scriptName('haproxy-supervisor')
+  .env('HAPROXY_SUPERVISOR')
+  .command(runCommand)
+  .command(startCommand)
+  .command(reloadCommands[0]!)
+  .command(reloadCommands[1]!)
+  .command(reloadCommands[2]!)
+  .command(stopCommand)
+  .command(statusCommand)
+  .command(checkCommand)
+  .demandCommand(1, 'Name a command: run, start, reload, reload-socket, restart, stop, status or check.')
+  .strict()
+  .version(version)
+  .help()
+  .alias('h', 'help')
+  .wrap(Math.min(110, process.stdout.columns ?? 110))
+  .fail((message, error) => {
+    if (error !== undefined && error !== null) {
+      printError(formatError(error));
+      process.exit(exitCodeFor(error));
+    }
+    printError(`${message}\nRun with --help for usage.`);
+    process.exit(ExitCode.usage);
+  });
+
+try {
+  await cli.parseAsync();
+} catch (error) {
+  printError(formatError(error));
+  process.exitCode = exitCodeFor(error);
+}

@@ -1,0 +1,76 @@
+import { formatDuration } from '../config/duration.js';
+import { RemoteError, type ReloadError } from '../errors.js';
+import type { Finding } from '../haproxy/readiness.js';
+import type { ReloadResult } from '../supervisor/reload.js';
+import type { Status } from '../supervisor/status.js';
+
+/** The only place that prints for humans or --json. */
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function printLine(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
+
+export function printError(text: string): void {
+  process.stderr.write(`${text}\n`);
+}
+
+/** One reload result, in a few lines. */
+export function formatReload(result: ReloadResult): string {
+  const lines: string[] = [];
+  if (result.ok) {
+    const generation = result.generation === undefined ? 'no new generation' : `generation ${result.generation.id} (pid ${result.generation.pid}) serves`;
+    const transfer = result.mode === 'restart' || result.mode === 'start' || result.mode === 'respawn' ? '' : result.hitless ? ', hitless (listeners transferred)' : ', NOT hitless (no socket transfer)';
+    lines.push(`${result.mode} #${result.id} ok in ${result.durationMs} ms: ${generation}${transfer}.`);
+    if (result.retired.length > 0) lines.push(`  draining: ${result.retired.map((g) => `generation ${g.id} (pid ${g.pid})`).join(', ')}`);
+  } else {
+    lines.push(`${result.mode} #${result.id} FAILED (${result.error?.phase ?? 'unknown'}) after ${result.durationMs} ms; the running generation keeps serving.`);
+    lines.push(...(result.error?.message ?? '').split('\n').map((line) => `  ${line}`));
+  }
+  for (const warning of result.warnings) lines.push(`  warning: ${warning}`);
+  return lines.join('\n');
+}
+
+function age(iso: string | undefined, now: number): string {
+  return iso === undefined ? '-' : formatDuration(Math.max(0, Math.round((now - Date.parse(iso)) / 1000) * 1000));
+}
+
+/** `status` as a table. */
+export function formatStatus(status: Status): string {
+  const now = Date.now();
+  const s = status.supervisor;
+  const lines = [`haproxy-supervisor ${s.version}, pid ${s.pid}, ${s.state}, up ${age(s.startedAt, now)}, run dir ${s.runDir}`];
+  lines.push('', 'GEN  PID      STATE     AGE      DEADLINE IN  EXIT');
+  for (const generation of status.generations) {
+    const deadline = generation.state === 'draining' && generation.deadline !== undefined ? formatDuration(Math.max(0, Date.parse(generation.deadline) - now)) : '-';
+    const exit = generation.exit === undefined ? '' : `${generation.exit.reason} (${generation.exit.signal ?? `code ${generation.exit.code}`})`;
+    lines.push(
+      `${String(generation.id).padEnd(4)} ${String(generation.pid).padEnd(8)} ${generation.state.padEnd(9)} ${age(generation.startedAt, now).padEnd(8)} ${deadline.padEnd(12)} ${exit}`.trimEnd(),
+    );
+  }
+  if (status.lastReload !== null) lines.push('', `last: ${formatReload(status.lastReload)}`);
+  if (status.crashLoop.looping) lines.push('', `CRASH LOOP: ${status.crashLoop.consecutiveCrashes} crashes; last: ${status.crashLoop.lastError ?? '?'}`);
+  return lines.join('\n');
+}
+
+/** `check` findings. */
+export function formatFindings(findings: Finding[]): string {
+  const marks = { ok: 'ok  ', warning: 'WARN', error: 'FAIL' } as const;
+  return findings.map((finding) => `${marks[finding.level]} ${finding.message}${finding.fix === undefined ? '' : `\n     fix: ${finding.fix}`}`).join('\n');
+}
+
+/** An error for humans: the message, and for a failed reload its result. */
+export function formatError(error: unknown): string {
+  if (error instanceof RemoteError && isReloadResult(error.detail)) return formatReload(error.detail);
+  const lines = (error as ReloadError).lines;
+  const message = (error as Error).message ?? String(error);
+  if (Array.isArray(lines) && lines.length > 0 && !message.includes(lines[0] ?? '')) return `${message}\n${lines.join('\n')}`;
+  return message;
+}
+
+export function isReloadResult(value: unknown): value is ReloadResult {
+  return typeof value === 'object' && value !== null && 'mode' in value && 'ok' in value && 'durationMs' in value;
+}

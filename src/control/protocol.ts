@@ -1,0 +1,61 @@
+/** Control-socket protocol: one JSON object per line each way (NDJSON); one reply per request, in order. */
+
+/** Longest request line accepted; a longer one gets an error reply and the connection is closed. */
+export const MAX_REQUEST_BYTES = 64 * 1024;
+
+export type ReloadRequestMode = 'reload' | 'reload-socket' | 'restart';
+
+export type Request =
+  | { cmd: 'ping' }
+  | { cmd: 'status' }
+  | { cmd: 'reload'; mode: ReloadRequestMode }
+  | { cmd: 'stop'; hard: boolean; drainTimeoutMs?: number };
+
+export type ErrorReply = { ok: false; error: { code: string; message: string; detail?: unknown } };
+export type Reply = { ok: true; result: unknown } | ErrorReply;
+
+const MODES: readonly string[] = ['reload', 'reload-socket', 'restart'];
+
+/** Parses and validates one request line; returns an error reply for anything else. */
+export function parseRequest(line: string): Request | ErrorReply {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return badRequest('Expected one JSON object per line, like {"cmd":"status"}.');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return badRequest('Expected a JSON object with a `cmd` field, like {"cmd":"status"}.');
+  }
+  const request = value as Record<string, unknown>;
+  switch (request['cmd']) {
+    case 'ping':
+    case 'status':
+      return { cmd: request['cmd'] };
+    case 'reload': {
+      const mode = request['mode'] ?? 'reload';
+      if (typeof mode !== 'string' || !MODES.includes(mode)) {
+        return badRequest(`Expected \`mode\` to be one of ${MODES.join(', ')}, got ${JSON.stringify(mode)}.`);
+      }
+      return { cmd: 'reload', mode: mode as ReloadRequestMode };
+    }
+    case 'stop': {
+      const drain = request['drainTimeoutMs'];
+      if (drain !== undefined && (typeof drain !== 'number' || !Number.isFinite(drain) || drain < 0)) {
+        return badRequest('Expected `drainTimeoutMs` to be a number of milliseconds ≥ 0.');
+      }
+      return { cmd: 'stop', hard: request['hard'] === true, ...(drain === undefined ? {} : { drainTimeoutMs: drain }) };
+    }
+    default:
+      return { ok: false, error: { code: 'unknown-command', message: `Unknown command ${JSON.stringify(request['cmd'])}; expected ping, status, reload or stop.` } };
+  }
+}
+
+function badRequest(message: string): ErrorReply {
+  return { ok: false, error: { code: 'bad-request', message } };
+}
+
+/** Type guard for parseRequest's error branch. */
+export function isErrorReply(value: Request | ErrorReply): value is ErrorReply {
+  return 'ok' in value;
+}

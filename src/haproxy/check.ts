@@ -1,0 +1,34 @@
+import { HaproxyCheckError } from '../errors.js';
+import { runCommand } from '../system/spawn.js';
+import { checkArgv } from './argv.js';
+
+/** A passed check: haproxy's WARNING/NOTICE lines. */
+export type CheckResult = { warnings: string[]; durationMs: number };
+
+/** haproxy's message lines (`[ALERT]`, `[WARNING]`, …), or every non-empty line when it printed none. */
+export function messageLines(output: string): string[] {
+  const lines = output.split('\n').map((line) => line.trimEnd()).filter((line) => line !== '');
+  const messages = lines.filter((line) => line.startsWith('['));
+  return messages.length > 0 ? messages : lines;
+}
+
+/** Runs `haproxy -c`; throws HaproxyCheckError with haproxy's own lines when the configuration is rejected. */
+export async function checkConfig(
+  haproxy: string,
+  config: string[],
+  fragment: string,
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+): Promise<CheckResult> {
+  const args = checkArgv(config, fragment);
+  const started = performance.now();
+  const result = await runCommand(haproxy, args, { env, timeoutMs });
+  const durationMs = Math.round(performance.now() - started);
+  const command = [haproxy, ...args].join(' ');
+  if (result.exitCode === 0) {
+    return { warnings: messageLines(result.stderr).filter((line) => line.startsWith('[WARNING]')), durationMs };
+  }
+  const lines = messageLines(`${result.stderr}\n${result.stdout}`);
+  if (lines.length === 0 && result.message !== '') lines.push(result.message);
+  throw new HaproxyCheckError(command, result.exitCode, lines);
+}

@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import { parseDuration } from '../config/duration.js';
+import { expandConfigPaths } from './config-files.js';
+import { parseConfig, type ConfigLine } from './config-parse.js';
+
+/** A `stats socket` line of the global section. */
+export type StatsSocket = { address: string; unix: boolean; levelAdmin: boolean; exposeFd: boolean; where: string };
+
+/** What the supervisor needs to know about a configuration, read from its files without running haproxy. */
+export type ConfigFacts = {
+  files: string[];
+  statsSockets: StatsSocket[];
+  hardStopAfterMs: number | undefined;
+  masterWorker: string | undefined;
+  noreuseport: string | undefined;
+  abnsBinds: string[];
+  daemon: string | undefined;
+  unreadable: string[];
+};
+
+const where = (line: ConfigLine): string => `${line.file}:${line.line}`;
+
+function isUnixAddress(address: string): boolean {
+  if (address.startsWith('unix@') || address.startsWith('/') || address.startsWith('./')) return true;
+  return !/^[a-z0-9]+@/.test(address) && !address.includes(':');
+}
+
+function statsSocket(line: ConfigLine): StatsSocket {
+  const address = line.words[2] ?? '';
+  const params = line.words.slice(3);
+  const after = (keyword: string): string | undefined => params[params.indexOf(keyword) + 1];
+  return {
+    address,
+    unix: isUnixAddress(address),
+    levelAdmin: params.includes('level') && after('level') === 'admin',
+    exposeFd: params.includes('expose-fd') && after('expose-fd') === 'listeners',
+    where: where(line),
+  };
+}
+
+/** Reads the facts of the files haproxy would load for these `-f` arguments. */
+export function readConfigFacts(configPaths: string[]): ConfigFacts {
+  const files = expandConfigPaths(configPaths);
+  const facts: ConfigFacts = {
+    files,
+    statsSockets: [],
+    hardStopAfterMs: undefined,
+    masterWorker: undefined,
+    noreuseport: undefined,
+    abnsBinds: [],
+    daemon: undefined,
+    unreadable: [],
+  };
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      facts.unreadable.push(file);
+      continue;
+    }
+    for (const line of parseConfig(file, text)) {
+      const [first, second] = line.words;
+      if (line.section === 'global') {
+        if (first === 'stats' && second === 'socket') facts.statsSockets.push(statsSocket(line));
+        else if (first === 'hard-stop-after' && second !== undefined) facts.hardStopAfterMs = parseDuration(second);
+        else if (first === 'master-worker') facts.masterWorker = where(line);
+        else if (first === 'noreuseport') facts.noreuseport = where(line);
+        else if (first === 'daemon') facts.daemon = where(line);
+      }
+      if (first === 'bind' && line.words.slice(1).some((word) => word.startsWith('abns@'))) {
+        facts.abnsBinds.push(where(line));
+      }
+    }
+  }
+  return facts;
+}

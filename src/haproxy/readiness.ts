@@ -1,0 +1,67 @@
+import { formatDuration } from '../config/duration.js';
+import type { ConfigFacts } from './config-facts.js';
+
+/** One finding about seamless-reload readiness, with a one-line fix. */
+export type Finding = { level: 'error' | 'warning' | 'ok'; message: string; fix?: string };
+
+/**
+ * Judges a configuration for seamless reloads under the supervisor. Errors make a reload refuse to start;
+ * warnings are reported with the result.
+ */
+export function assessReadiness(facts: ConfigFacts, drainTimeoutMs: number): Finding[] {
+  const findings: Finding[] = [];
+  if (facts.masterWorker !== undefined) {
+    findings.push({
+      level: 'error',
+      message: `master-worker mode is enabled (${facts.masterWorker}); the supervisor must be haproxy's only master.`,
+      fix: 'Remove `master-worker` from the global section.',
+    });
+  }
+  const exposing = facts.statsSockets.filter((socket) => socket.unix && socket.levelAdmin && socket.exposeFd);
+  if (exposing.length > 0) {
+    findings.push({ level: 'ok', message: `stats socket ${exposing[0]?.address} exposes its listeners (${exposing[0]?.where}).` });
+  } else {
+    findings.push({
+      level: 'ok',
+      message:
+        'No unix stats socket with `level admin expose-fd listeners`: the supervisor adds its own per-generation socket, so reloads still transfer listeners.',
+      fix: 'Optional, for other tools: `stats socket /run/haproxy/admin.sock mode 600 level admin expose-fd listeners`.',
+    });
+  }
+  if (facts.hardStopAfterMs === undefined) {
+    findings.push({
+      level: 'warning',
+      message: `No \`hard-stop-after\`: draining generations are ended by the supervisor only, at --drain-timeout (${formatDuration(drainTimeoutMs)}), with SIGTERM.`,
+      fix: `Add \`hard-stop-after ${formatDuration(drainTimeoutMs)}\` to the global section so haproxy closes connections itself first.`,
+    });
+  } else if (facts.hardStopAfterMs > drainTimeoutMs) {
+    findings.push({
+      level: 'warning',
+      message: `hard-stop-after (${formatDuration(facts.hardStopAfterMs)}) is longer than --drain-timeout (${formatDuration(drainTimeoutMs)}): the supervisor will SIGTERM generations before haproxy stops them gracefully.`,
+      fix: `Set \`hard-stop-after\` at or below ${formatDuration(drainTimeoutMs)}, or raise --drain-timeout.`,
+    });
+  } else {
+    findings.push({ level: 'ok', message: `hard-stop-after ${formatDuration(facts.hardStopAfterMs)} is within --drain-timeout.` });
+  }
+  for (const bind of facts.abnsBinds) {
+    findings.push({
+      level: 'warning',
+      message: `abns@ listener at ${bind}: abstract sockets cannot be rebound; if socket transfer ever fails, haproxy 2.6 can crash the old process.`,
+      fix: 'Prefer a unix socket path (`bind unix@/run/haproxy/x.sock`) or loopback TCP.',
+    });
+  }
+  if (facts.noreuseport !== undefined) {
+    findings.push({
+      level: 'warning',
+      message: `noreuseport (${facts.noreuseport}): a reload without socket transfer cannot bind beside the old process.`,
+      fix: 'Remove `noreuseport` from the global section.',
+    });
+  }
+  if (facts.daemon !== undefined) {
+    findings.push({
+      level: 'ok',
+      message: `\`daemon\` (${facts.daemon}) is ignored: the supervisor runs haproxy in the foreground (-db).`,
+    });
+  }
+  return findings;
+}

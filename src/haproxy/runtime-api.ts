@@ -1,0 +1,27 @@
+import { connect } from 'node:net';
+
+/** Sends one command on a haproxy stats socket and returns the whole reply (the socket closes after it). */
+export function runtimeCommand(socketPath: string, command: string, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(socketPath);
+    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`No answer to \`${command}\` on ${socketPath} within ${timeoutMs}ms.`)));
+    socket.on('connect', () => socket.write(`${command}\n`));
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', (hadError) => {
+      if (!hadError) resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+  });
+}
+
+/** `show info` as a map of field → value. */
+export async function showInfo(socketPath: string, timeoutMs: number): Promise<Map<string, string>> {
+  const reply = await runtimeCommand(socketPath, 'show info', timeoutMs);
+  const info = new Map<string, string>();
+  for (const line of reply.split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon > 0) info.set(line.slice(0, colon), line.slice(colon + 1).trim());
+  }
+  return info;
+}

@@ -1,0 +1,257 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { Options } from '../config/options.js';
+import { ControlServer } from '../control/server.js';
+import { controlSocketPath } from '../control/client.js';
+import type { Reply, Request } from '../control/protocol.js';
+import { ReloadError } from '../errors.js';
+import { writeFragment } from '../haproxy/supervisor-socket.js';
+import { acquirePidfile, releasePidfile } from '../system/pidfile.js';
+import { version } from '../version.js';
+import { Deadlines } from './deadlines.js';
+import type { ExitReason, Generation } from './generation.js';
+import { launchGeneration } from './launch.js';
+import { Registry } from './registry.js';
+import { ReloadQueue } from './reload-queue.js';
+import { runReload, type ReloadContext, type ReloadMode, type ReloadResult, type ReloadTrigger } from './reload.js';
+import { RespawnPolicy } from './respawn.js';
+import { loadState, StateStore, type PersistedState } from './state-store.js';
+import { publicGeneration, type Status } from './status.js';
+
+/** How to stop: graceful (soft-stop, wait up to the drain deadline, escalate) or hard (SIGTERM now). */
+export type StopOptions = { hard: boolean; drainTimeoutMs?: number };
+
+/** Paths in the run dir. */
+export function runDirPaths(runDir: string): { pidfile: string; control: string; state: string } {
+  return { pidfile: path.join(runDir, 'supervisor.pid'), control: controlSocketPath(runDir), state: path.join(runDir, 'state.json') };
+}
+
+/** The daemon: owns every haproxy generation, serializes reloads, enforces deadlines, answers the control socket. */
+export class Supervisor {
+  readonly #options: Options;
+  readonly #log: Logger;
+  readonly #paths: ReturnType<typeof runDirPaths>;
+  readonly #startedAt = new Date().toISOString();
+  readonly #deadlines: Deadlines;
+  readonly #respawn: RespawnPolicy;
+  readonly #reloads: ReloadResult[] = [];
+  #registry = new Registry(1, 0);
+  #queue: ReloadQueue<ReloadMode, ReloadTrigger, ReloadResult>;
+  #store: StateStore | undefined;
+  #server: ControlServer | undefined;
+  #state: Status['supervisor']['state'] = 'starting';
+  #nextReloadId = 1;
+  #respawnTimer: NodeJS.Timeout | undefined;
+  #stopping: Promise<void> | undefined;
+  #ownsPidfile = false;
+  #stoppedResolve!: () => void;
+  /** Resolves once a stop has finished: every generation exited. */
+  readonly stopped = new Promise<void>((resolve) => {
+    this.#stoppedResolve = resolve;
+  });
+
+  constructor(options: Options, log: Logger) {
+    this.#options = options;
+    this.#log = log;
+    this.#paths = runDirPaths(options.runDir);
+    this.#deadlines = new Deadlines({ killGraceMs: options.killGraceMs, maxDraining: options.maxDraining });
+    this.#respawn = new RespawnPolicy({
+      backoffMs: options.respawnBackoffMs,
+      backoffMaxMs: options.respawnBackoffMaxMs,
+      resetAfterMs: options.respawnResetAfterMs,
+    });
+    this.#queue = new ReloadQueue((batch) => runReload(this.#reloadContext(), batch));
+  }
+
+  /**
+   * Takes the run dir (pidfile first: a second supervisor touches nothing), opens the control socket and starts
+   * the first generation. Resolves with that start's result; throws when it failed (after cleaning up).
+   */
+  async start(): Promise<ReloadResult> {
+    await mkdir(this.#options.runDir, { recursive: true, mode: 0o755 });
+    acquirePidfile(this.#paths.pidfile);
+    this.#ownsPidfile = true;
+    const persisted = await loadState(this.#paths.state);
+    this.#registry = new Registry(persisted.nextGenerationId, 20);
+    this.#nextReloadId = persisted.nextReloadId;
+    this.#store = new StateStore(this.#paths.state, () => this.#snapshot(), (error) => this.#log.error({ err: error }, 'cannot write state.json'));
+    this.#fragment = await writeFragment(this.#options.runDir);
+    this.#server = await ControlServer.listen(this.#paths.control, (request) => this.#handle(request), this.#log.child({ component: 'control' }), this.#options.socketGroup);
+    this.#log.info({ runDir: this.#options.runDir, config: this.#options.config }, 'supervisor started');
+    const result = await this.reload('start', 'start');
+    if (!result.ok) {
+      await this.stop({ hard: true });
+      await this.close();
+      throw new ReloadError(result.error?.message ?? 'start failed', result.error?.phase ?? 'spawn', result.error?.lines ?? []);
+    }
+    this.#state = 'running';
+    this.#changed();
+    return result;
+  }
+
+  #fragment = '';
+
+  /** Queues a reload; resolves with the result of the first reload that started after this call. */
+  async reload(mode: ReloadMode, trigger: ReloadTrigger): Promise<ReloadResult> {
+    const result = await this.#queue.request(mode, trigger);
+    return result;
+  }
+
+  /** Stops every generation (gracefully unless `hard`) and resolves once all have exited. Idempotent. */
+  stop(options: StopOptions): Promise<void> {
+    this.#stopping ??= this.#stop(options);
+    return this.#stopping;
+  }
+
+  /** Closes the control socket and releases the pidfile; call after stop. */
+  async close(): Promise<void> {
+    const server = this.#server;
+    this.#server = undefined;
+    await server?.close();
+    await this.#store?.settled();
+    if (this.#ownsPidfile) releasePidfile(this.#paths.pidfile);
+    this.#ownsPidfile = false;
+  }
+
+  status(): Status {
+    return {
+      supervisor: {
+        pid: process.pid,
+        version,
+        startedAt: this.#startedAt,
+        state: this.#state,
+        runDir: this.#options.runDir,
+        config: this.#options.config,
+      },
+      generations: this.#registry.records().map(publicGeneration),
+      lastReload: this.#reloads.at(-1) ?? null,
+      reloads: [...this.#reloads].reverse(),
+      crashLoop: { ...this.#respawn.status(), looping: this.#respawn.looping },
+    };
+  }
+
+  async #stop(options: StopOptions): Promise<void> {
+    this.#state = 'stopping';
+    this.#log.info(options, 'stopping');
+    clearTimeout(this.#respawnTimer);
+    await this.#queue.close(new ReloadError('The supervisor is stopping.', 'stopping'));
+    const live = this.#registry.live();
+    if (options.hard) {
+      for (const generation of live) generation.escalate('terminate');
+      const timer = setTimeout(() => live.forEach((generation) => generation.signal('SIGKILL')), this.#options.killGraceMs);
+      await Promise.all(live.map((generation) => generation.exited));
+      clearTimeout(timer);
+    } else {
+      const deadline = new Date(Date.now() + (options.drainTimeoutMs ?? this.#options.drainTimeoutMs));
+      for (const generation of live) {
+        generation.softStop(deadline);
+        this.#deadlines.expedite(generation, deadline);
+        this.#deadlines.track(generation);
+      }
+      await Promise.all(live.map((generation) => generation.exited));
+    }
+    this.#deadlines.clear();
+    this.#changed();
+    await this.#store?.settled();
+    this.#log.info('every generation exited');
+    this.#stoppedResolve();
+  }
+
+  #reloadContext(): ReloadContext {
+    return {
+      haproxy: this.#options.haproxy,
+      config: this.#options.config,
+      fragment: this.#fragment,
+      readyTimeoutMs: this.#options.readyTimeoutMs,
+      drainTimeoutMs: this.#options.drainTimeoutMs,
+      killGraceMs: this.#options.killGraceMs,
+      registry: this.#registry,
+      log: this.#log,
+      takeReloadId: () => this.#nextReloadId++,
+      launch: async (transferFrom) => {
+        const generation = await launchGeneration(
+          {
+            haproxy: this.#options.haproxy,
+            config: this.#options.config,
+            fragment: this.#fragment,
+            runDir: this.#options.runDir,
+            log: this.#log,
+            onChange: () => this.#changed(),
+            onExit: (exited, reason) => this.#onExit(exited, reason),
+          },
+          this.#registry.takeId(),
+          transferFrom,
+        );
+        this.#registry.add(generation);
+        this.#changed();
+        return generation;
+      },
+      onDraining: (generation) => this.#deadlines.track(generation),
+      onFinished: (result) => this.#finished(result),
+    };
+  }
+
+  #finished(result: ReloadResult): void {
+    this.#reloads.push(result);
+    if (this.#reloads.length > 20) this.#reloads.shift();
+    this.#deadlines.enforceCap(this.#registry.draining());
+    if (result.ok && result.generation !== undefined) this.#respawn.recovered();
+    this.#changed();
+    if (this.#state === 'running' && this.#registry.active() === undefined) {
+      this.#scheduleRespawn(this.#respawn.failedAttempt(result.error?.message ?? 'no generation serving'));
+    }
+  }
+
+  #onExit(generation: Generation, reason: ExitReason): void {
+    this.#deadlines.forget(generation);
+    this.#registry.retire(generation);
+    this.#changed();
+    if (reason !== 'crashed' || this.#state !== 'running') return;
+    const readyAt = generation.record.readyAt;
+    const served = readyAt === undefined ? undefined : Date.now() - Date.parse(readyAt);
+    const exit = generation.record.exit;
+    const delay = this.#respawn.crashed(served, `generation ${generation.id} exited (${exit?.signal ?? `code ${exit?.code}`}): ${generation.tail().slice(-3).join(' | ')}`);
+    generation.log.error({ delayMs: delay, looping: this.#respawn.looping }, 'active generation exited unasked: replacing it');
+    this.#scheduleRespawn(delay);
+  }
+
+  #scheduleRespawn(delayMs: number): void {
+    if (this.#respawnTimer !== undefined) return;
+    this.#respawnTimer = setTimeout(() => {
+      this.#respawnTimer = undefined;
+      void this.reload('respawn', 'crash').catch((error: unknown) => this.#log.debug({ err: error }, 'respawn not run'));
+    }, delayMs);
+  }
+
+  async #handle(request: Request): Promise<Reply> {
+    switch (request.cmd) {
+      case 'ping':
+        return { ok: true, result: { pid: process.pid } };
+      case 'status':
+        return { ok: true, result: this.status() };
+      case 'reload': {
+        const result = await this.reload(request.mode, 'cli');
+        return result.ok ? { ok: true, result } : { ok: false, error: { code: result.error?.code ?? 'failure', message: result.error?.message ?? 'reload failed', detail: result } };
+      }
+      case 'stop':
+        await this.stop({ hard: request.hard, drainTimeoutMs: request.drainTimeoutMs });
+        return { ok: true, result: this.status() };
+    }
+  }
+
+  #changed(): void {
+    this.#store?.changed();
+  }
+
+  #snapshot(): PersistedState {
+    return {
+      version: 1,
+      nextGenerationId: this.#registry.nextId,
+      nextReloadId: this.#nextReloadId,
+      supervisor: { pid: process.pid, startedAt: this.#startedAt, version, state: this.#state },
+      generations: this.#registry.records(),
+      lastReload: this.#reloads.at(-1) ?? null,
+    };
+  }
+}

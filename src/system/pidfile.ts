@@ -1,0 +1,57 @@
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { RunDirOwnedError } from '../errors.js';
+import { readComm } from './proc.js';
+
+/** /proc/<pid>/comm of a running supervisor: `process.title` truncated to 15 characters by the kernel. */
+export const SUPERVISOR_COMM = 'haproxy-supervi';
+
+/** The pid in a pidfile, or undefined when the file is missing or holds no pid. */
+export function readPidfile(file: string): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const pid = Number.parseInt(text.trim(), 10);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/** True when `pid` is a live haproxy-supervisor other than this process. */
+export function isLiveSupervisor(pid: number): boolean {
+  return pid !== process.pid && readComm(pid) === SUPERVISOR_COMM;
+}
+
+/**
+ * Creates the pidfile exclusively with this process's pid. A stale file (pid dead, or not a supervisor) is
+ * replaced; a live supervisor's file makes it throw RunDirOwnedError without touching anything.
+ */
+export function acquirePidfile(file: string): void {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      writeFileSync(file, `${process.pid}\n`, { flag: 'wx', mode: 0o644 });
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const owner = readPidfile(file);
+    if (owner !== undefined && isLiveSupervisor(owner)) throw new RunDirOwnedError(file, owner);
+    // Stale: remove it and race for it again; a concurrent winner is seen as live on the next pass.
+    try {
+      unlinkSync(file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+  throw new RunDirOwnedError(file, readPidfile(file));
+}
+
+/** Removes the pidfile if it still holds this process's pid. */
+export function releasePidfile(file: string): void {
+  if (readPidfile(file) !== process.pid) return;
+  try {
+    unlinkSync(file);
+  } catch {
+    // Already gone.
+  }
+}
