@@ -28,7 +28,10 @@ export function formatReload(result: ReloadResult): string {
     if (result.retired.length > 0) lines.push(`  draining: ${result.retired.map((g) => `generation ${g.id} (pid ${g.pid})`).join(', ')}`);
   } else {
     lines.push(`${result.mode} #${result.id} FAILED (${result.error?.phase ?? 'unknown'}) after ${result.durationMs} ms; the running generation keeps serving.`);
-    lines.push(...(result.error?.message ?? '').split('\n').map((line) => `  ${line}`));
+    const message = result.error?.message ?? '';
+    lines.push(...message.split('\n').map((line) => `  ${line}`));
+    // haproxy's own lines, unless the message already quotes them
+    for (const line of result.error?.lines ?? []) if (!message.includes(line)) lines.push(`  ${line}`);
   }
   for (const warning of result.warnings) lines.push(`  warning: ${warning}`);
   return lines.join('\n');

@@ -1,6 +1,6 @@
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { RunDirOwnedError } from '../errors.js';
-import { readComm } from './proc.js';
+import { readComm, readStartTime } from './proc.js';
 
 /** /proc/<pid>/comm of a running supervisor: `process.title` truncated to 15 characters by the kernel. */
 export const SUPERVISOR_COMM = 'haproxy-supervi';
@@ -17,9 +17,9 @@ export function readPidfile(file: string): number | undefined {
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
-/** True when `pid` is a live haproxy-supervisor other than this process. */
+/** True when `pid` is a live (not zombie) haproxy-supervisor other than this process. */
 export function isLiveSupervisor(pid: number): boolean {
-  return pid !== process.pid && readComm(pid) === SUPERVISOR_COMM;
+  return pid !== process.pid && readStartTime(pid) !== undefined && readComm(pid) === SUPERVISOR_COMM;
 }
 
 /**

@@ -110,7 +110,7 @@ export type DaemonHandle = { pid: number | undefined; firstLine: Promise<string 
 
 /**
  * Starts `file args` detached (its own session) with stdout and stderr appended to `logFile`, and a pipe on fd 3
- * on which it reports whether it came up (HAPROXY_SUPERVISOR_READY_FD=3). node:child_process rather than execa:
+ * on which it reports whether it came up (HAPSUP_READY_FD=3). node:child_process rather than execa:
  * the log fd must go to the daemon itself, never through a pipe that dies with `start`.
  */
 export function spawnDaemon(file: string, args: string[], logFile: string, env: NodeJS.ProcessEnv): DaemonHandle {
@@ -118,7 +118,7 @@ export function spawnDaemon(file: string, args: string[], logFile: string, env: 
   let subprocess;
   try {
     subprocess = spawnProcess(file, args, {
-      env: { ...env, HAPROXY_SUPERVISOR_READY_FD: '3' },
+      env: { ...env, HAPSUP_READY_FD: '3' },
       detached: true,
       stdio: ['ignore', logFd, logFd, 'pipe'],
     });
@@ -137,8 +137,8 @@ export function spawnDaemon(file: string, args: string[], logFile: string, env: 
     }
     const lines = createInterface({ input: status, crlfDelay: Infinity });
     lines.once('line', (line) => {
+      resolve(line); // before close(), which emits 'close' synchronously
       lines.close();
-      resolve(line);
     });
     lines.once('close', () => resolve(undefined));
   });

@@ -8,9 +8,9 @@ import { exitCodeFor } from '../exit-codes.js';
 import { formatError, printError } from '../output.js';
 import { daemonOptions, toPartialOptions, type DaemonArgs } from '../shared-options.js';
 
-/** Tells `start` (fd HAPROXY_SUPERVISOR_READY_FD) whether the first generation serves. */
+/** Tells `start` (fd HAPSUP_READY_FD) whether the first generation serves. */
 function report(message: object): void {
-  const fd = Number(process.env['HAPROXY_SUPERVISOR_READY_FD']);
+  const fd = Number(process.env['HAPSUP_READY_FD']);
   if (!Number.isInteger(fd) || fd < 3) return;
   try {
     writeSync(fd, `${JSON.stringify(message)}\n`);
@@ -18,7 +18,7 @@ function report(message: object): void {
   } catch {
     // `start` gave up waiting.
   }
-  delete process.env['HAPROXY_SUPERVISOR_READY_FD'];
+  delete process.env['HAPSUP_READY_FD'];
 }
 
 /** The daemon in the foreground; returns its exit code. */

@@ -35,9 +35,9 @@ async function start(args: StartArgs): Promise<number> {
   const script = process.argv[1] as string;
   const daemon = spawnDaemon(process.execPath, [script, ...runArgs(process.argv.slice(2))], logFile, process.env);
   const line = await Promise.race([daemon.firstLine, daemon.exited.then(() => undefined)]);
-  daemon.detach();
   const message = line === undefined ? undefined : (JSON.parse(line) as { ok: boolean; pid?: number; result?: ReloadResult; message?: string; exitCode?: number });
   if (message?.ok === true) {
+    daemon.detach();
     if (args.json) printJson(message);
     else printLine(`haproxy-supervisor started (pid ${message.pid}); ${message.result === undefined ? '' : formatReload(message.result)}\nlogs: ${logFile}`);
     return ExitCode.ok;

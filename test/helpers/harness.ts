@@ -1,0 +1,110 @@
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import { expect } from 'vitest';
+import { haproxyPids, killAll, TEST_MARKER } from './haproxy-processes.js';
+
+/** The built CLI. */
+export const CLI = path.resolve(import.meta.dirname, '../../dist/cli/main.js');
+
+/** A port on 127.0.0.1 that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
+/** An HTTP config answering `body` itself on 127.0.0.1:port (no backend needed). */
+export function httpConfig(port: number, body: string, extraGlobal = ''): string {
+  return `global
+    hard-stop-after 30s
+${extraGlobal}
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 30s
+    timeout server 30s
+frontend fe
+    bind 127.0.0.1:${port}
+    http-request return status 200 content-type text/plain string "${body}"
+`;
+}
+
+export type CliResult = { exitCode: number; stdout: string; stderr: string };
+
+/** One supervisor under test in its own temp dir, with helpers; `cleanup()` kills whatever it started. */
+export class Sandbox {
+  readonly dir = mkdtempSync(path.join(os.tmpdir(), TEST_MARKER));
+  readonly runDir = path.join(this.dir, 'run');
+  readonly config = path.join(this.dir, 'haproxy.cfg');
+  daemon: ResultPromise | undefined;
+  output = '';
+
+  /** Replaces the config as config management does: temp file, then rename over. */
+  writeConfig(text: string): void {
+    const temp = `${this.config}.tmp`;
+    writeFileSync(temp, text);
+    renameSync(temp, this.config);
+  }
+
+  /** Starts `run` in the foreground as a child of the test; resolves once the first generation serves. */
+  async run(extra: string[] = []): Promise<void> {
+    this.daemon = execa('node', [CLI, 'run', '-f', this.config, '--run-dir', this.runDir, '--log-level', 'info', ...extra], {
+      reject: false,
+      all: true,
+      buffer: false,
+    });
+    this.daemon.all?.on('data', (chunk: Buffer) => {
+      this.output += chunk.toString();
+    });
+    await expect
+      .poll(async () => (await this.cli(['status', '--json'])).exitCode, { timeout: 15_000, interval: 50 })
+      .toBe(0);
+    await expect.poll(async () => (await this.status()).generations.some((g) => g.state === 'active'), { timeout: 15_000, interval: 50 }).toBe(true);
+  }
+
+  /** Runs the CLI against this sandbox's run dir. */
+  async cli(args: string[]): Promise<CliResult> {
+    const result = await execa('node', [CLI, ...args, '--run-dir', this.runDir], { reject: false });
+    return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+  }
+
+  async status(): Promise<StatusJson> {
+    const result = await this.cli(['status', '--json']);
+    if (result.exitCode !== 0) throw new Error(`status failed (${result.exitCode}): ${result.stderr}`);
+    return JSON.parse(result.stdout) as StatusJson;
+  }
+
+  /** haproxy processes started for this sandbox. */
+  haproxyPids(): number[] {
+    return haproxyPids(this.dir);
+  }
+
+  /** Stops the daemon (hard), kills any haproxy left, removes the dir. Returns how many haproxy were left. */
+  async cleanup(): Promise<number> {
+    if (this.daemon !== undefined && this.daemon.exitCode === null) {
+      this.daemon.kill('SIGQUIT');
+      const timer = setTimeout(() => this.daemon?.kill('SIGKILL'), 10_000);
+      await this.daemon;
+      clearTimeout(timer);
+    }
+    const leaked = killAll(this.haproxyPids());
+    rmSync(this.dir, { recursive: true, force: true });
+    return leaked;
+  }
+}
+
+export type StatusJson = {
+  supervisor: { pid: number; version: string; startedAt: string; state: string };
+  generations: Array<{ id: number; pid: number; state: string; startedAt: string; drainingSince?: string; deadline?: string; exit?: { code: number | null; signal: string | null; reason: string } }>;
+  lastReload: { id: number; ok: boolean; mode: string; hitless: boolean; durationMs: number; error?: { message: string; lines: string[] } } | null;
+  reloads: Array<{ id: number; ok: boolean; triggers: string[] }>;
+  crashLoop: { consecutiveCrashes: number; looping: boolean };
+};

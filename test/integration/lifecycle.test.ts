@@ -1,0 +1,225 @@
+import { readFileSync, statSync, existsSync } from 'node:fs';
+import http from 'node:http';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CLI, freePort, httpConfig, Sandbox } from '../helpers/harness.js';
+
+let sandbox: Sandbox;
+let port: number;
+
+beforeEach(async () => {
+  sandbox = new Sandbox();
+  port = await freePort();
+});
+
+afterEach(async () => {
+  const leaked = await sandbox.cleanup();
+  expect(leaked, 'haproxy processes left after the daemon stopped').toBe(0);
+});
+
+function get(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    http
+      .get(url, { agent: false, timeout: 500 }, (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+      })
+      .on('error', () => resolve(0))
+      .on('timeout', function (this: http.ClientRequest) {
+        this.destroy();
+      });
+  });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Sends raw lines on the control socket; collects reply lines until `count` arrived or the socket closed. */
+function rawControl(runDir: string, payload: string, count: number): Promise<{ replies: Array<{ ok: boolean; error?: { code: string } }>; closed: boolean }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(path.join(runDir, 'control.sock'));
+    let buffer = '';
+    const replies: Array<{ ok: boolean; error?: { code: string } }> = [];
+    socket.setEncoding('utf8');
+    socket.on('error', reject);
+    socket.on('connect', () => socket.write(payload));
+    socket.on('data', (chunk: string) => {
+      buffer += chunk;
+      for (let newline = buffer.indexOf('\n'); newline !== -1; newline = buffer.indexOf('\n')) {
+        replies.push(JSON.parse(buffer.slice(0, newline)) as { ok: boolean });
+        buffer = buffer.slice(newline + 1);
+      }
+      if (replies.length >= count) {
+        socket.destroy();
+        resolve({ replies, closed: false });
+      }
+    });
+    socket.on('close', () => resolve({ replies, closed: true }));
+  });
+}
+
+describe('deadlines', () => {
+  let backend: Server;
+  const held: Socket[] = [];
+
+  afterEach(async () => {
+    for (const socket of held.splice(0)) socket.destroy();
+    await new Promise((resolve) => backend?.close(resolve));
+  });
+
+  it('terminates a draining generation held open by a connection at --drain-timeout and records why', async () => {
+    backend = createServer((socket) => {
+      held.push(socket);
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
+    const backendPort = (backend.address() as { port: number }).port;
+    sandbox.writeConfig(`defaults
+    mode tcp
+    timeout connect 2s
+    timeout client 1h
+    timeout server 1h
+frontend fe
+    bind 127.0.0.1:${port}
+    default_backend be
+backend be
+    server s1 127.0.0.1:${backendPort}
+`);
+    await sandbox.run(['--drain-timeout', '1500ms', '--kill-grace', '1s']);
+    const client = connect(port, '127.0.0.1');
+    held.push(client);
+    client.on('error', () => undefined);
+    let clientClosed = false;
+    client.on('close', () => (clientClosed = true));
+    await expect.poll(() => held.length, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
+    const old = (await sandbox.status()).generations.find((g) => g.state === 'active');
+
+    const reload = await sandbox.cli(['reload']);
+    expect(reload.exitCode, reload.stderr).toBe(0);
+    const draining = (await sandbox.status()).generations.find((g) => g.id === old?.id);
+    expect(draining?.state).toBe('draining');
+    expect(draining?.deadline).toBeDefined();
+    expect(isAlive(old?.pid ?? -1)).toBe(true);
+
+    await expect.poll(async () => (await sandbox.status()).generations.find((g) => g.id === old?.id)?.exit?.reason, { timeout: 10_000 }).toBe('deadline-term');
+    const exited = (await sandbox.status()).generations.find((g) => g.id === old?.id);
+    expect(exited?.exit?.signal).toBe('SIGTERM');
+    expect(Date.parse(exited?.exit ? (exited as { exit: { at?: string } }).exit.at ?? '' : '')).toBeGreaterThanOrEqual(Date.parse(draining?.deadline ?? ''));
+    expect(isAlive(old?.pid ?? -1)).toBe(false);
+    await expect.poll(() => clientClosed, { timeout: 5000 }).toBe(true);
+  });
+});
+
+describe('crash recovery', () => {
+  it('serves again within 1 s after kill -9 of the active haproxy, and records the crash', async () => {
+    sandbox.writeConfig(httpConfig(port, 'alive'));
+    await sandbox.run();
+    const active = (await sandbox.status()).generations.find((g) => g.state === 'active');
+    const killedAt = performance.now();
+    process.kill(active?.pid ?? -1, 'SIGKILL');
+    await expect.poll(() => get(`http://127.0.0.1:${port}/`), { timeout: 1000, interval: 10 }).toBe(200);
+    const recoveredMs = performance.now() - killedAt;
+    expect(recoveredMs).toBeLessThan(1000);
+    const status = await sandbox.status();
+    expect(status.generations.find((g) => g.id === active?.id)?.exit).toMatchObject({ reason: 'crashed', signal: 'SIGKILL' });
+    expect(status.generations.find((g) => g.state === 'active')?.pid).not.toBe(active?.pid);
+    expect(status.crashLoop.consecutiveCrashes).toBe(1);
+  });
+});
+
+describe('run dir ownership and the control socket', () => {
+  it('refuses a second supervisor on the same run dir and touches nothing', async () => {
+    sandbox.writeConfig(httpConfig(port, 'one'));
+    await sandbox.run();
+    const stateFile = path.join(sandbox.runDir, 'state.json');
+    const stateBefore = readFileSync(stateFile, 'utf8');
+    const mtimeBefore = statSync(stateFile).mtimeMs;
+    const pidsBefore = sandbox.haproxyPids();
+
+    const second = await execa('node', [CLI, 'run', '-f', sandbox.config, '--run-dir', sandbox.runDir], { reject: false, timeout: 20_000 });
+    expect(second.exitCode).toBe(12);
+    expect(String(second.stderr)).toContain(`Another haproxy-supervisor (pid ${sandbox.daemon?.pid})`);
+    expect(readFileSync(stateFile, 'utf8')).toBe(stateBefore);
+    expect(statSync(stateFile).mtimeMs).toBe(mtimeBefore);
+    expect(readFileSync(path.join(sandbox.runDir, 'supervisor.pid'), 'utf8').trim()).toBe(String(sandbox.daemon?.pid));
+    expect(sandbox.haproxyPids()).toEqual(pidsBefore);
+    expect((await sandbox.cli(['status'])).exitCode).toBe(0);
+  });
+
+  it('answers garbage, unknown and oversized requests with errors and keeps working', async () => {
+    sandbox.writeConfig(httpConfig(port, 'ctl'));
+    await sandbox.run();
+    const silent = connect(path.join(sandbox.runDir, 'control.sock')); // connects and never speaks
+    silent.on('error', () => undefined);
+
+    const garbage = await rawControl(sandbox.runDir, 'hello\n[1,2]\n{"cmd":"explode"}\n{"cmd":"reload","mode":"sideways"}\n{"cmd":"ping"}\n', 5);
+    expect(garbage.replies.map((reply) => reply.error?.code ?? 'ok')).toEqual(['bad-request', 'bad-request', 'unknown-command', 'bad-request', 'ok']);
+
+    const huge = await rawControl(sandbox.runDir, `{"cmd":"status","pad":"${'x'.repeat(200_000)}`, 1);
+    expect(huge.replies[0]?.error?.code).toBe('too-large');
+
+    const status = await sandbox.cli(['status', '--json']);
+    expect(status.exitCode).toBe(0);
+    const reload = await sandbox.cli(['reload']);
+    expect(reload.exitCode, reload.stderr).toBe(0);
+    silent.destroy();
+    expect(sandbox.output).not.toMatch(/"level":(50|60).*(uncaught|unhandled)/i);
+  });
+});
+
+describe('stop and start', () => {
+  it('stop drains every generation, removes the pidfile and socket; status then says not running (3)', async () => {
+    sandbox.writeConfig(httpConfig(port, 'bye'));
+    await sandbox.run();
+    const stop = await sandbox.cli(['stop']);
+    expect(stop.exitCode, stop.stderr).toBe(0);
+    const daemon = await sandbox.daemon;
+    expect(daemon?.exitCode).toBe(0);
+    expect(sandbox.haproxyPids()).toEqual([]);
+    expect(existsSync(path.join(sandbox.runDir, 'supervisor.pid'))).toBe(false);
+    expect(existsSync(path.join(sandbox.runDir, 'control.sock'))).toBe(false);
+    expect((await sandbox.cli(['status'])).exitCode).toBe(3);
+    expect((await sandbox.cli(['stop'])).exitCode).toBe(0);
+    const state = JSON.parse(readFileSync(path.join(sandbox.runDir, 'state.json'), 'utf8')) as { generations: Array<{ state: string; exit?: { reason: string } }> };
+    expect(state.generations.every((g) => g.state === 'exited' && g.exit?.reason === 'drained')).toBe(true);
+  });
+
+  it('start returns once haproxy serves and leaves a detached daemon; start with a broken config fails with exit 10', async () => {
+    sandbox.writeConfig(httpConfig(port, 'detached'));
+    const started = await sandbox.cli(['start', '-f', sandbox.config]);
+    try {
+      expect(started.exitCode, started.stderr).toBe(0);
+      expect(await get(`http://127.0.0.1:${port}/`)).toBe(200);
+      const again = await sandbox.cli(['start', '-f', sandbox.config]);
+      expect(again.exitCode).toBe(12);
+    } finally {
+      expect((await sandbox.cli(['stop', '--hard'])).exitCode).toBe(0);
+    }
+    expect(sandbox.haproxyPids()).toEqual([]);
+
+    sandbox.writeConfig('frontend broken\n    bind 127.0.0.1:notaport\n');
+    const broken = await sandbox.cli(['start', '-f', sandbox.config]);
+    expect(broken.exitCode).toBe(10);
+    expect(broken.stderr).toMatch(/ALERT/);
+    expect((await sandbox.cli(['status'])).exitCode).toBe(3);
+  });
+
+  it('versions, help and usage errors', async () => {
+    const help = await execa('node', [CLI, 'reload', '--help'], { reject: false });
+    expect(help.exitCode).toBe(0);
+    expect(String(help.stdout)).toContain('--run-dir');
+    const usage = await execa('node', [CLI, 'run', '--run-dir', sandbox.runDir], { reject: false });
+    expect(usage.exitCode).toBe(2);
+    const badDuration = await execa('node', [CLI, 'run', '-f', sandbox.config, '--drain-timeout', 'abc', '--run-dir', sandbox.runDir], { reject: false });
+    expect(badDuration.exitCode).toBe(2);
+    expect(String(badDuration.stderr)).toContain('Expected `--drain-timeout` to be a duration');
+  });
+});

@@ -1,0 +1,122 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { freePort, httpConfig, Sandbox } from '../helpers/harness.js';
+import { Probe } from '../helpers/probe.js';
+
+let sandbox: Sandbox;
+let port: number;
+
+beforeEach(async () => {
+  sandbox = new Sandbox();
+  port = await freePort();
+});
+
+afterEach(async () => {
+  const leaked = await sandbox.cleanup();
+  expect(leaked, 'haproxy processes left after the daemon stopped').toBe(0);
+});
+
+describe('reloads', () => {
+  it('drops no request across 20 reloads under 50 concurrent non-keep-alive clients, and every old generation exits', async () => {
+    sandbox.writeConfig(httpConfig(port, 'v0'));
+    await sandbox.run();
+    const probe = new Probe(port, { concurrency: 50, maxRequests: 200_000, maxMs: 90_000 }).start();
+    await expect.poll(() => probe.report.ok, { timeout: 10_000 }).toBeGreaterThan(100);
+    for (let round = 1; round <= 20; round++) {
+      sandbox.writeConfig(httpConfig(port, `v${round}`));
+      const result = await sandbox.cli(['reload', '--json']);
+      expect(result.exitCode, result.stderr).toBe(0);
+      const parsed = JSON.parse(result.stdout) as { ok: boolean; hitless: boolean };
+      expect(parsed).toMatchObject({ ok: true, hitless: true });
+    }
+    await expect.poll(() => probe.report.bodies['v20'] ?? 0, { timeout: 10_000 }).toBeGreaterThan(50);
+    const report = await probe.stop();
+    expect(report.failed, JSON.stringify(report.failures)).toBe(0);
+    expect(report.ok).toBeGreaterThan(1000);
+
+    await expect.poll(async () => (await sandbox.status()).generations.filter((g) => g.state !== 'exited').length, { timeout: 15_000 }).toBe(1);
+    const status = await sandbox.status();
+    const exited = status.generations.filter((g) => g.state === 'exited');
+    expect(exited.every((g) => g.exit?.reason === 'drained')).toBe(true);
+    expect(sandbox.haproxyPids()).toEqual([status.generations.find((g) => g.state === 'active')?.pid]);
+  });
+
+  it('coalesces 10 concurrent reload calls per round and SIGHUPs into few reloads, leaving exactly one generation', async () => {
+    sandbox.writeConfig(httpConfig(port, 'race'));
+    await sandbox.run();
+    const before = (await sandbox.status()).reloads.length;
+    let requests = 0;
+    for (let round = 0; round < 5; round++) {
+      const calls = Array.from({ length: 10 }, () => sandbox.cli(['reload']));
+      sandbox.daemon?.kill('SIGHUP');
+      sandbox.daemon?.kill('SIGHUP');
+      requests += 12;
+      const results = await Promise.all(calls);
+      for (const result of results) expect(result.exitCode, result.stderr).toBe(0);
+    }
+    await expect.poll(() => sandbox.haproxyPids().length, { timeout: 15_000 }).toBe(1);
+    const status = await sandbox.status();
+    expect(status.generations.filter((g) => g.state === 'active')).toHaveLength(1);
+    expect(status.generations.filter((g) => g.state === 'draining' || g.state === 'starting')).toHaveLength(0);
+    const reloads = status.reloads.length - before;
+    expect(reloads).toBeGreaterThan(0);
+    expect(reloads).toBeLessThan(requests);
+  });
+
+  it('rejects an invalid config with haproxy’s own message, keeps serving, and a later good reload works', async () => {
+    sandbox.writeConfig(httpConfig(port, 'good'));
+    await sandbox.run();
+    const active = (await sandbox.status()).generations.find((g) => g.state === 'active');
+    const probe = new Probe(port, { concurrency: 20, maxRequests: 100_000, maxMs: 60_000 }).start();
+    await expect.poll(() => probe.report.ok, { timeout: 10_000 }).toBeGreaterThan(50);
+
+    sandbox.writeConfig(`${httpConfig(port, 'bad')}\n    this-is-not-a-keyword now\n`);
+    const failed = await sandbox.cli(['reload']);
+    expect(failed.exitCode).toBe(10);
+    expect(failed.stderr).toMatch(/\[ALERT\].*this-is-not-a-keyword/);
+    expect(failed.stderr).toContain('keeps serving');
+    const okBefore = probe.report.ok;
+    await expect.poll(() => probe.report.ok, { timeout: 10_000 }).toBeGreaterThan(okBefore + 50);
+    const afterFailure = await sandbox.status();
+    expect(afterFailure.generations.find((g) => g.state === 'active')?.pid).toBe(active?.pid);
+    expect(afterFailure.lastReload).toMatchObject({ ok: false });
+
+    sandbox.writeConfig(httpConfig(port, 'fixed'));
+    const fixed = await sandbox.cli(['reload']);
+    expect(fixed.exitCode, fixed.stderr).toBe(0);
+    await expect.poll(() => probe.report.bodies['fixed'] ?? 0, { timeout: 10_000 }).toBeGreaterThan(10);
+    const report = await probe.stop();
+    expect(report.failed, JSON.stringify(report.failures)).toBe(0);
+  });
+
+  it('reload-socket fails with a clear message when the new generation cannot take the sockets; reload falls back honestly', async () => {
+    sandbox.writeConfig(httpConfig(port, 'x'));
+    await sandbox.run();
+    // Make the running generation's socket unreachable: -x then fails inside haproxy.
+    const { rmSync } = await import('node:fs');
+    const active = (await sandbox.status()).generations.find((g) => g.state === 'active');
+    rmSync(`${sandbox.runDir}/gen/${active?.id}.sock`);
+    const strict = await sandbox.cli(['reload-socket']);
+    expect(strict.exitCode).toBe(13);
+    expect(strict.stderr).toMatch(/old process socket|sockets/);
+    expect((await sandbox.status()).generations.find((g) => g.state === 'active')?.pid).toBe(active?.pid);
+
+    const lenient = await sandbox.cli(['reload', '--json']);
+    expect(lenient.exitCode, lenient.stderr).toBe(0);
+    const result = JSON.parse(lenient.stdout) as { hitless: boolean; warnings: string[] };
+    expect(result.hitless).toBe(false);
+    expect(result.warnings.join('\n')).toMatch(/Socket transfer .* failed/);
+  });
+
+  it('restart terminates every generation and starts a fresh one', async () => {
+    sandbox.writeConfig(httpConfig(port, 'r'));
+    await sandbox.run();
+    const before = (await sandbox.status()).generations.find((g) => g.state === 'active');
+    const result = await sandbox.cli(['restart', '--json']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const status = await sandbox.status();
+    const old = status.generations.find((g) => g.id === before?.id);
+    expect(old?.exit?.reason).toBe('terminated');
+    expect(status.generations.find((g) => g.state === 'active')?.pid).not.toBe(before?.pid);
+    expect(sandbox.haproxyPids()).toHaveLength(1);
+  });
+});
