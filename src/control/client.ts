@@ -1,19 +1,14 @@
 import { connect } from 'node:net';
-import path from 'node:path';
+import { runDirPaths } from '../config/run-dir.js';
 import { NotRunningError, RemoteError } from '../errors.js';
 import type { Reply, Request } from './protocol.js';
-
-/** Path of the control socket in a run dir. */
-export function controlSocketPath(runDir: string): string {
-  return path.join(runDir, 'control.sock');
-}
 
 /**
  * Sends one request to the supervisor of `runDir` and returns its result. Throws NotRunningError when nobody
  * listens, RemoteError for an error reply. With no timeout it waits as long as the daemon works (reload, stop).
  */
 export function sendRequest(runDir: string, request: Request, timeoutMs?: number): Promise<unknown> {
-  const socketPath = controlSocketPath(runDir);
+  const socketPath = runDirPaths(runDir).control;
   return new Promise((resolve, reject) => {
     let buffer = '';
     let settled = false;

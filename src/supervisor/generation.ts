@@ -30,6 +30,8 @@ export type GenerationRecord = {
   drainingSince?: string;
   deadline?: string;
   escalation?: Escalation;
+  /** Started by an earlier supervisor and taken over from state.json. */
+  adopted?: boolean;
   exit?: { code: number | null; signal: string | null; reason: ExitReason; at: string };
 };
 
@@ -42,11 +44,11 @@ export class Generation {
   readonly #tail: string[] = [];
   #onChange: () => void;
 
-  constructor(id: number, socket: string, child: ChildHandle, log: Logger, onChange: () => void) {
+  constructor(id: number, socket: string, child: ChildHandle, log: Logger, onChange: () => void, adopted?: GenerationRecord) {
     this.#child = child;
     this.log = log;
     this.#onChange = onChange;
-    this.record = {
+    this.record = adopted ?? {
       id,
       pid: child.pid,
       startTime: child.identity.startTime,
@@ -54,6 +56,11 @@ export class Generation {
       socket,
       state: 'starting',
     };
+  }
+
+  /** A generation left running by a previous supervisor, identified again from state.json. */
+  static adopt(record: GenerationRecord, handle: ChildHandle, log: Logger, onChange: () => void): Generation {
+    return new Generation(record.id, record.socket, handle, log, onChange, { ...record, adopted: true });
   }
 
   get id(): number {

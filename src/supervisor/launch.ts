@@ -58,11 +58,16 @@ export async function launchGeneration(context: LaunchContext, id: number, trans
   holder.generation = spawned;
   for (const line of early.splice(0)) spawned.remember(line);
   log.info({ argv: [context.haproxy, ...args] }, 'generation spawned');
-  void child.exited.then(async (exit) => {
-    const reason = spawned.markExited(exit);
-    spawned.log[reason === 'drained' ? 'info' : 'warn']({ code: exit.code, signal: exit.signal, reason }, 'generation exited');
-    await unlink(socket).catch(() => undefined);
-    context.onExit(spawned, reason);
-  });
+  watchExit(spawned, context.onExit);
   return spawned;
+}
+
+/** Records how a generation ended, removes its socket and tells the supervisor. */
+export function watchExit(generation: Generation, onExit: LaunchContext['onExit']): void {
+  void generation.exited.then(async (exit) => {
+    const reason = generation.markExited(exit);
+    generation.log[reason === 'drained' ? 'info' : 'warn']({ code: exit.code, signal: exit.signal, reason }, 'generation exited');
+    await unlink(generation.record.socket).catch(() => undefined);
+    onExit(generation, reason);
+  });
 }

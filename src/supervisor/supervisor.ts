@@ -1,17 +1,18 @@
 import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Options } from '../config/options.js';
+import { runDirPaths } from '../config/run-dir.js';
 import { ControlServer } from '../control/server.js';
-import { controlSocketPath } from '../control/client.js';
 import type { Reply, Request } from '../control/protocol.js';
 import { ReloadError } from '../errors.js';
 import { writeFragment } from '../haproxy/supervisor-socket.js';
+import { adoptProcess } from '../system/adopted.js';
 import { acquirePidfile, releasePidfile } from '../system/pidfile.js';
+import { isSameProcess, readComm } from '../system/proc.js';
 import { version } from '../version.js';
 import { Deadlines } from './deadlines.js';
-import type { ExitReason, Generation } from './generation.js';
-import { launchGeneration } from './launch.js';
+import { Generation, type ExitReason, type GenerationRecord } from './generation.js';
+import { launchGeneration, watchExit } from './launch.js';
 import { Registry } from './registry.js';
 import { ReloadQueue } from './reload-queue.js';
 import { runReload, type ReloadContext, type ReloadMode, type ReloadResult, type ReloadTrigger } from './reload.js';
@@ -21,11 +22,6 @@ import { publicGeneration, type Status } from './status.js';
 
 /** How to stop: graceful (soft-stop, wait up to the drain deadline, escalate) or hard (SIGTERM now). */
 export type StopOptions = { hard: boolean; drainTimeoutMs?: number };
-
-/** Paths in the run dir. */
-export function runDirPaths(runDir: string): { pidfile: string; control: string; state: string } {
-  return { pidfile: path.join(runDir, 'supervisor.pid'), control: controlSocketPath(runDir), state: path.join(runDir, 'state.json') };
-}
 
 /** The daemon: owns every haproxy generation, serializes reloads, enforces deadlines, answers the control socket. */
 export class Supervisor {
@@ -79,15 +75,42 @@ export class Supervisor {
     this.#fragment = await writeFragment(this.#options.runDir);
     this.#server = await ControlServer.listen(this.#paths.control, (request) => this.#handle(request), this.#log.child({ component: 'control' }), this.#options.socketGroup);
     this.#log.info({ runDir: this.#options.runDir, config: this.#options.config }, 'supervisor started');
-    const result = await this.reload('start', 'start');
-    if (!result.ok) {
-      await this.stop({ hard: true });
+    const adopted = this.#adopt(persisted);
+    // Generations a previous supervisor left serving are taken over like a reload: hitless, via -x.
+    const result = await this.reload(adopted.some((generation) => generation.state === 'active') ? 'reload' : 'start', 'start');
+    if (this.#registry.active() === undefined) {
+      // Nothing serves. Generations we spawned are already gone; adopted ones stay recorded in state.json.
+      await this.#queue.close(new ReloadError('The supervisor is stopping.', 'stopping'));
+      this.#deadlines.clear();
+      this.#stoppedResolve();
       await this.close();
       throw new ReloadError(result.error?.message ?? 'start failed', result.error?.phase ?? 'spawn', result.error?.lines ?? []);
     }
     this.#state = 'running';
     this.#changed();
     return result;
+  }
+
+  /**
+   * Re-identifies generations recorded in state.json that are still alive (same pid and /proc start time, comm
+   * haproxy) and tracks them again: deadlines resume, exits are seen by polling. Nothing is signalled here.
+   */
+  #adopt(persisted: PersistedState): Generation[] {
+    const records = Array.isArray(persisted['generations']) ? (persisted['generations'] as GenerationRecord[]) : [];
+    const adopted: Generation[] = [];
+    for (const record of records) {
+      if (record.state === 'exited' || typeof record.pid !== 'number' || typeof record.startTime !== 'number') continue;
+      const identity = { pid: record.pid, startTime: record.startTime };
+      if (!isSameProcess(identity) || readComm(record.pid) !== 'haproxy') continue;
+      const log = this.#log.child({ gen: record.id, pid: record.pid });
+      const generation = Generation.adopt(record, adoptProcess(identity), log, () => this.#changed());
+      this.#registry.add(generation);
+      watchExit(generation, (exited, reason) => this.#onExit(exited, reason));
+      if (generation.state === 'draining') this.#deadlines.track(generation);
+      log.warn({ state: record.state, deadline: record.deadline }, 'adopted a generation left running by a previous supervisor');
+      adopted.push(generation);
+    }
+    return adopted;
   }
 
   #fragment = '';

@@ -1,5 +1,3 @@
-import { spawn as spawnProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { execa } from 'execa';
@@ -8,7 +6,8 @@ import { identify, type ProcessIdentity } from './proc.js';
 /** How a process ended: exactly one of code/signal is set, or `error` when it could not be started. */
 export type ProcessExit = { code: number | null; signal: NodeJS.Signals | null; error?: Error };
 
-/** A long-running child in its own session: it outlives the supervisor, which only watches it. */
+/** A long-running child in its own session: it outlives the supervisor, which only watches it. Adopted
+ * processes (system/adopted.ts) have the same shape. */
 export type ChildHandle = {
   readonly pid: number;
   readonly identity: ProcessIdentity;
@@ -102,53 +101,5 @@ export async function runCommand(
     stderr: String(result.stderr ?? ''),
     failed: result.failed,
     message: result.failed ? (result.originalMessage ?? result.shortMessage ?? result.message ?? '') : '',
-  };
-}
-
-/** A daemon started by `start`: its first status line on fd 3, or its exit when it dies first. */
-export type DaemonHandle = { pid: number | undefined; firstLine: Promise<string | undefined>; exited: Promise<ProcessExit>; detach: () => void };
-
-/**
- * Starts `file args` detached (its own session) with stdout and stderr appended to `logFile`, and a pipe on fd 3
- * on which it reports whether it came up (HAPSUP_READY_FD=3). node:child_process rather than execa:
- * the log fd must go to the daemon itself, never through a pipe that dies with `start`.
- */
-export function spawnDaemon(file: string, args: string[], logFile: string, env: NodeJS.ProcessEnv): DaemonHandle {
-  const logFd = openSync(logFile, 'a', 0o640);
-  let subprocess;
-  try {
-    subprocess = spawnProcess(file, args, {
-      env: { ...env, HAPSUP_READY_FD: '3' },
-      detached: true,
-      stdio: ['ignore', logFd, logFd, 'pipe'],
-    });
-  } finally {
-    closeSync(logFd);
-  }
-  const exited = new Promise<ProcessExit>((resolve) => {
-    subprocess.once('exit', (code, signal) => resolve({ code, signal }));
-    subprocess.once('error', (error) => resolve({ code: null, signal: null, error }));
-  });
-  const status = subprocess.stdio[3] as Readable | null;
-  const firstLine = new Promise<string | undefined>((resolve) => {
-    if (status === null) {
-      resolve(undefined);
-      return;
-    }
-    const lines = createInterface({ input: status, crlfDelay: Infinity });
-    lines.once('line', (line) => {
-      resolve(line); // before close(), which emits 'close' synchronously
-      lines.close();
-    });
-    lines.once('close', () => resolve(undefined));
-  });
-  return {
-    pid: subprocess.pid,
-    firstLine,
-    exited,
-    detach() {
-      status?.destroy();
-      subprocess.unref();
-    },
   };
 }

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
-import { expect } from 'vitest';
+import { afterEach, beforeEach, expect } from 'vitest';
 import { haproxyPids, killAll, TEST_MARKER } from './haproxy-processes.js';
 
 /** The built CLI. */
@@ -108,3 +108,17 @@ export type StatusJson = {
   reloads: Array<{ id: number; ok: boolean; triggers: string[] }>;
   crashLoop: { consecutiveCrashes: number; looping: boolean };
 };
+
+/** A fresh Sandbox and free port per test; after each test the daemon is stopped and no haproxy may be left. */
+export function useSandbox(): { sandbox: Sandbox; port: number } {
+  const context = {} as { sandbox: Sandbox; port: number };
+  beforeEach(async () => {
+    context.sandbox = new Sandbox();
+    context.port = await freePort();
+  });
+  afterEach(async () => {
+    const leaked = await context.sandbox.cleanup();
+    expect(leaked, 'haproxy processes left after the daemon stopped').toBe(0);
+  });
+  return context;
+}

@@ -4,20 +4,12 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CLI, freePort, httpConfig, Sandbox } from '../helpers/harness.js';
+import { CLI, httpConfig, useSandbox, type Sandbox } from '../helpers/harness.js';
 
+const context = useSandbox();
 let sandbox: Sandbox;
 let port: number;
-
-beforeEach(async () => {
-  sandbox = new Sandbox();
-  port = await freePort();
-});
-
-afterEach(async () => {
-  const leaked = await sandbox.cleanup();
-  expect(leaked, 'haproxy processes left after the daemon stopped').toBe(0);
-});
+beforeEach(() => ({ sandbox, port } = context));
 
 function get(url: string): Promise<number> {
   return new Promise((resolve) => {

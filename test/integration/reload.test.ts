@@ -1,19 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { freePort, httpConfig, Sandbox } from '../helpers/harness.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { httpConfig, useSandbox, type Sandbox } from '../helpers/harness.js';
 import { Probe } from '../helpers/probe.js';
 
+const context = useSandbox();
 let sandbox: Sandbox;
 let port: number;
-
-beforeEach(async () => {
-  sandbox = new Sandbox();
-  port = await freePort();
-});
-
-afterEach(async () => {
-  const leaked = await sandbox.cleanup();
-  expect(leaked, 'haproxy processes left after the daemon stopped').toBe(0);
-});
+beforeEach(() => ({ sandbox, port } = context));
 
 describe('reloads', () => {
   it('drops no request across 20 reloads under 50 concurrent non-keep-alive clients, and every old generation exits', async () => {

@@ -1,45 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { CommandModule } from 'yargs';
-import { resolveOptions } from '../../config/options.js';
-import { HaproxyCheckError } from '../../errors.js';
-import { checkConfig } from '../../haproxy/check.js';
-import { readConfigFacts } from '../../haproxy/config-facts.js';
-import { assessReadiness, type Finding } from '../../haproxy/readiness.js';
-import { FRAGMENT } from '../../haproxy/supervisor-socket.js';
-import { haproxyEnv } from '../../supervisor/launch.js';
-import { ExitCode, exitCodeFor } from '../exit-codes.js';
-import { formatError, formatFindings, printError, printJson, printLine } from '../output.js';
-import { daemonOptions, toPartialOptions, type DaemonArgs } from '../shared-options.js';
-
-type CheckArgs = DaemonArgs & { json: boolean };
-
-/** `haproxy -c` on the configuration as the supervisor would run it, plus seamless-reload readiness. */
-async function check(args: CheckArgs): Promise<number> {
-  const options = resolveOptions(toPartialOptions(args));
-  const findings: Finding[] = assessReadiness(readConfigFacts(options.config), options.drainTimeoutMs);
-  const scratch = mkdtempSync(path.join(os.tmpdir(), 'haproxy-supervisor-check-'));
-  let checkError: HaproxyCheckError | undefined;
-  let warnings: string[] = [];
-  try {
-    const fragment = path.join(scratch, 'supervisor.cfg');
-    writeFileSync(fragment, FRAGMENT);
-    warnings = (await checkConfig(options.haproxy, options.config, fragment, haproxyEnv(path.join(scratch, 'check.sock')), options.readyTimeoutMs)).warnings;
-    findings.unshift({ level: 'ok', message: 'haproxy -c: configuration is valid.' });
-  } catch (error) {
-    if (!(error instanceof HaproxyCheckError)) throw error;
-    checkError = error;
-    findings.unshift({ level: 'error', message: `haproxy -c rejected the configuration:\n     ${error.lines.join('\n     ')}` });
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
-  for (const warning of warnings) findings.push({ level: 'warning', message: `haproxy: ${warning}` });
-  const failed = findings.some((finding) => finding.level === 'error');
-  if (args.json) printJson({ ok: !failed, findings, haproxy: checkError === undefined ? { valid: true, warnings } : { valid: false, lines: checkError.lines } });
-  else printLine(formatFindings(findings));
-  return failed ? ExitCode.configInvalid : ExitCode.ok;
-}
+import type { CheckArgs } from '../check-config.js';
+import { exitCodeFor } from '../exit-codes.js';
+import { formatError, printError } from '../output.js';
+import { daemonOptions } from '../shared-options.js';
 
 export const checkCommand: CommandModule<object, CheckArgs> = {
   command: 'check',
@@ -47,6 +10,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
   builder: (yargs) => yargs.options({ ...daemonOptions, json: { type: 'boolean', default: false, describe: 'Print JSON' } }) as never,
   handler: async (args) => {
     try {
+      const { check } = await import('../check-config.js');
       process.exitCode = await check(args);
     } catch (error) {
       printError(formatError(error));

@@ -1,55 +1,13 @@
-import { writeSync, closeSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
-import { resolveOptions } from '../../config/options.js';
-import { createLogger } from '../../log.js';
-import { installSignalPolicy } from '../../supervisor/signal-policy.js';
-import { Supervisor } from '../../supervisor/supervisor.js';
-import { exitCodeFor } from '../exit-codes.js';
-import { formatError, printError } from '../output.js';
-import { daemonOptions, toPartialOptions, type DaemonArgs } from '../shared-options.js';
-
-/** Tells `start` (fd HAPSUP_READY_FD) whether the first generation serves. */
-function report(message: object): void {
-  const fd = Number(process.env['HAPSUP_READY_FD']);
-  if (!Number.isInteger(fd) || fd < 3) return;
-  try {
-    writeSync(fd, `${JSON.stringify(message)}\n`);
-    closeSync(fd);
-  } catch {
-    // `start` gave up waiting.
-  }
-  delete process.env['HAPSUP_READY_FD'];
-}
-
-/** The daemon in the foreground; returns its exit code. */
-export async function runDaemon(args: DaemonArgs): Promise<number> {
-  const options = resolveOptions(toPartialOptions(args));
-  // /proc/<pid>/comm becomes SUPERVISOR_COMM: how the pidfile check recognizes a live supervisor (system/pidfile.ts).
-  process.title = 'haproxy-supervisor';
-  const log = createLogger(options.logLevel);
-  const supervisor = new Supervisor(options, log);
-  installSignalPolicy(supervisor, log);
-  process.on('unhandledRejection', (error) => log.error({ err: error }, 'unhandled rejection'));
-  try {
-    const result = await supervisor.start();
-    report({ ok: true, pid: process.pid, result });
-  } catch (error) {
-    log.fatal({ err: error }, 'supervisor could not start');
-    report({ ok: false, message: formatError(error), exitCode: exitCodeFor(error) });
-    printError(formatError(error));
-    return exitCodeFor(error);
-  }
-  await supervisor.stopped;
-  await supervisor.close();
-  log.info('supervisor exited');
-  return 0;
-}
+import { daemonOptions, type DaemonArgs } from '../shared-options.js';
 
 export const runCommand: CommandModule<object, DaemonArgs> = {
   command: 'run',
   describe: 'Run the supervisor in the foreground (systemd, containers, the quick start)',
   builder: (yargs) => yargs.options(daemonOptions) as never,
   handler: async (args) => {
+    // Loaded on demand: client commands stay fast by not importing the daemon.
+    const { runDaemon } = await import('../run-daemon.js');
     process.exitCode = await runDaemon(args);
   },
 };

@@ -4,7 +4,7 @@ import { resolveRunDir } from '../../config/options.js';
 import { sendRequest } from '../../control/client.js';
 import { NotRunningError } from '../../errors.js';
 import type { Status } from '../../supervisor/status.js';
-import { runDirPaths } from '../../supervisor/supervisor.js';
+import { runDirPaths } from '../../config/run-dir.js';
 import { ExitCode, exitCodeFor } from '../exit-codes.js';
 import { formatError, formatStatus, printError, printJson, printLine } from '../output.js';
 import { clientOptions } from '../shared-options.js';
