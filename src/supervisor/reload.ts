@@ -121,8 +121,11 @@ async function validate(context: ReloadContext, result: ReloadResult): Promise<v
 async function startGeneration(context: ReloadContext, result: ReloadResult, log: Logger): Promise<Generation> {
   const running = context.registry.active();
   const transferFrom = running?.isLive() === true ? running.record.socket : undefined;
-  if (batchNeedsTransfer(result.mode) && transferFrom === undefined) {
-    throw new ReloadError('No running generation to take the listening sockets from; use `start` or `restart`.', 'transfer');
+  if (result.mode === 'reload-socket' && transferFrom === undefined) {
+    throw new ReloadError('No running generation to take the listening sockets from; use `reload` or `restart`.', 'transfer');
+  }
+  if (transferFrom === undefined && result.mode === 'reload') {
+    result.warnings.push('No generation was serving: started a fresh one (nothing to transfer).');
   }
   const readyStarted = performance.now();
   const attempt = await spawnAndWait(context, transferFrom);
@@ -145,10 +148,6 @@ async function startGeneration(context: ReloadContext, result: ReloadResult, log
   }
   const phase: ReloadPhase = transferFailed ? 'transfer' : attempt.timedOut ? 'ready' : 'spawn';
   throw new ReloadError(`The new generation failed to start: ${attempt.detail}`, phase, attempt.lines, attempt.pid);
-}
-
-function batchNeedsTransfer(mode: ReloadMode): boolean {
-  return mode === 'reload-socket';
 }
 
 type Attempt = { generation?: Generation; lines: string[]; detail: string; pid?: number; timedOut?: boolean };

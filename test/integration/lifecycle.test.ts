@@ -215,3 +215,31 @@ describe('stop and start', () => {
     expect(String(badDuration.stderr)).toContain('Expected `--drain-timeout` to be a duration');
   });
 });
+
+describe('signals, environment and permissions', () => {
+  it('SIGTERM stops gracefully: generations drain and the daemon exits 0', async () => {
+    sandbox.writeConfig(httpConfig(port, 'term'));
+    await sandbox.run();
+    sandbox.daemon?.kill('SIGTERM');
+    const daemon = await sandbox.daemon;
+    expect(daemon?.exitCode).toBe(0);
+    expect(sandbox.haproxyPids()).toEqual([]);
+    expect(sandbox.output).toContain('"reason":"drained"');
+  });
+
+  it('takes options from HAPROXY_SUPERVISOR_* and opens the control socket 0600, or 0660 for --socket-group', async () => {
+    sandbox.writeConfig(httpConfig(port, 'env'));
+    await sandbox.run(['--socket-group', 'daemon']);
+    const control = statSync(path.join(sandbox.runDir, 'control.sock'));
+    expect(control.mode & 0o777).toBe(0o660);
+    expect(control.gid).toBe(Number(readFileSync('/etc/group', 'utf8').match(/^daemon:[^:]*:(\d+):/m)?.[1]));
+    const status = await execa('node', [CLI, 'status', '--json'], { reject: false, env: { HAPROXY_SUPERVISOR_RUN_DIR: sandbox.runDir } });
+    expect(status.exitCode).toBe(0);
+    expect((JSON.parse(String(status.stdout)) as { supervisor: { pid: number } }).supervisor.pid).toBe(sandbox.daemon?.pid);
+    await sandbox.cli(['stop', '--hard']);
+    await sandbox.daemon;
+    sandbox.daemon = undefined;
+    await sandbox.run();
+    expect(statSync(path.join(sandbox.runDir, 'control.sock')).mode & 0o777).toBe(0o600);
+  });
+});
