@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
+import { defaults } from '../config/defaults.js';
 import type { Options } from '../config/options.js';
 import { runDirPaths } from '../config/run-dir.js';
 import { ControlServer } from '../control/server.js';
@@ -38,6 +39,8 @@ export class Supervisor {
   #server: ControlServer | undefined;
   #state: Status['supervisor']['state'] = 'starting';
   #nextReloadId = 1;
+  /** The config fragment with the per-generation socket (haproxy/supervisor-socket.ts). */
+  #fragment = '';
   #respawnTimer: NodeJS.Timeout | undefined;
   #stopping: Promise<void> | undefined;
   #ownsPidfile = false;
@@ -68,12 +71,18 @@ export class Supervisor {
     await mkdir(this.#options.runDir, { recursive: true, mode: 0o755 });
     acquirePidfile(this.#paths.pidfile);
     this.#ownsPidfile = true;
-    const persisted = await loadState(this.#paths.state);
-    this.#registry = new Registry(persisted.nextGenerationId, 20);
+    let persisted: PersistedState;
+    try {
+      persisted = await loadState(this.#paths.state);
+      this.#fragment = await writeFragment(this.#options.runDir);
+      this.#server = await ControlServer.listen(this.#paths.control, (request) => this.#handle(request), this.#log.child({ component: 'control' }), this.#options.socketGroup);
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+    this.#registry = new Registry(persisted.nextGenerationId, defaults.historySize);
     this.#nextReloadId = persisted.nextReloadId;
     this.#store = new StateStore(this.#paths.state, () => this.#snapshot(), (error) => this.#log.error({ err: error }, 'cannot write state.json'));
-    this.#fragment = await writeFragment(this.#options.runDir);
-    this.#server = await ControlServer.listen(this.#paths.control, (request) => this.#handle(request), this.#log.child({ component: 'control' }), this.#options.socketGroup);
     this.#log.info({ runDir: this.#options.runDir, config: this.#options.config }, 'supervisor started');
     const adopted = this.#adopt(persisted);
     // Generations a previous supervisor left serving are taken over like a reload: hitless, via -x.
@@ -86,7 +95,7 @@ export class Supervisor {
       await this.close();
       throw new ReloadError(result.error?.message ?? 'start failed', result.error?.phase ?? 'spawn', result.error?.lines ?? []);
     }
-    this.#state = 'running';
+    if (this.#state === 'starting') this.#state = 'running'; // unless a stop arrived meanwhile
     this.#changed();
     return result;
   }
@@ -113,12 +122,9 @@ export class Supervisor {
     return adopted;
   }
 
-  #fragment = '';
-
   /** Queues a reload; resolves with the result of the first reload that started after this call. */
-  async reload(mode: ReloadMode, trigger: ReloadTrigger): Promise<ReloadResult> {
-    const result = await this.#queue.request(mode, trigger);
-    return result;
+  reload(mode: ReloadMode, trigger: ReloadTrigger): Promise<ReloadResult> {
+    return this.#queue.request(mode, trigger);
   }
 
   /** Stops every generation (gracefully unless `hard`) and resolves once all have exited. Idempotent. */
@@ -217,7 +223,7 @@ export class Supervisor {
 
   #finished(result: ReloadResult): void {
     this.#reloads.push(result);
-    if (this.#reloads.length > 20) this.#reloads.shift();
+    if (this.#reloads.length > defaults.historySize) this.#reloads.shift();
     this.#deadlines.enforceCap(this.#registry.draining());
     if (result.ok && result.generation !== undefined) this.#respawn.recovered();
     this.#changed();
