@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/ensure-haproxy.sh
+bash scripts/ensure-packages.sh
 [ -f dist/cli/main.js ] || npm ci --no-audit --no-fund
 
 node examples/backend.mjs 8081 &
@@ -18,4 +18,4 @@ In another terminal:
   node dist/cli/main.js status --run-dir $run_dir     # generations, last reload
   node dist/cli/main.js stop   --run-dir $run_dir     # graceful stop (or Ctrl-C here)
 MSG
-node dist/cli/main.js run -f examples/haproxy.cfg --run-dir "$run_dir"
+node --max-semi-space-size=1 dist/cli/main.js run -f examples/haproxy.cfg --run-dir "$run_dir"

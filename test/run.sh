@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# `npm test`: works on a fresh Debian clone. Installs haproxy (as root) and the npm dependencies when they
-# are missing, builds, runs every vitest project, and ends with one plain "N passed, N failed" line.
+# `npm test`: works on a fresh Debian clone. Installs haproxy and ab (as root) and the npm dependencies when
+# they are missing, builds (the CLI and the bench, whose smoke test is in the suite), runs every vitest project, and ends with one plain "N passed, N failed" line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/ensure-haproxy.sh
+bash scripts/ensure-packages.sh
 [ -d node_modules/vitest ] || npm ci --no-audit --no-fund
 npm run build
+npm run build:bench
 
 report=$(mktemp)
 trap 'rm -f "$report"' EXIT

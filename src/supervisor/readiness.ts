@@ -7,7 +7,7 @@ export type NotReady = { reason: 'exited' | 'timeout'; detail: string };
 
 /**
  * Waits until the generation proves it serves: `show info` on its own socket answers with its pid, which haproxy
- * only does from its event loop, after every listener is bound. Polls with a short backoff (2 ms → 20 ms).
+ * only does from its event loop, after every listener is bound. Polls with a short backoff (2 ms → 5 ms).
  */
 export async function waitReady(generation: Generation, timeoutMs: number): Promise<NotReady | undefined> {
   const deadline = performance.now() + timeoutMs;
@@ -23,7 +23,7 @@ export async function waitReady(generation: Generation, timeoutMs: number): Prom
       lastError = (error as Error).message;
     }
     await sleep(delay);
-    delay = Math.min(20, delay * 2);
+    delay = Math.min(5, delay * 2);
   }
   return { reason: 'timeout', detail: `no ready answer on ${generation.record.socket} within ${timeoutMs}ms (${lastError})` };
 }

@@ -11,6 +11,8 @@ export type Status = {
     state: 'starting' | 'running' | 'stopping';
     runDir: string;
     config: string[];
+    /** process.memoryUsage() in bytes: rss, heapTotal, heapUsed, external. */
+    memory: { rss: number; heapTotal: number; heapUsed: number; external: number };
   };
   generations: Array<Pick<GenerationRecord, 'id' | 'pid' | 'state' | 'startedAt' | 'readyAt' | 'drainingSince' | 'deadline' | 'exit'>>;
   lastReload: ReloadResult | null;

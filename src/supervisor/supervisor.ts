@@ -152,6 +152,7 @@ export class Supervisor {
         state: this.#state,
         runDir: this.#options.runDir,
         config: this.#options.config,
+        memory: (({ rss, heapTotal, heapUsed, external }) => ({ rss, heapTotal, heapUsed, external }))(process.memoryUsage()),
       },
       generations: this.#registry.records().map(publicGeneration),
       lastReload: this.#reloads.at(-1) ?? null,

@@ -13,6 +13,9 @@ import type { ReloadResult } from '../../supervisor/reload.js';
 
 type StartArgs = DaemonArgs & { logFile?: string; json: boolean };
 
+/** Node flags for the daemon, as in the bin's shebang (src/cli/main.ts explains why). */
+export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1'];
+
 /** Arguments for the detached `run`: ours, without the options only `start` knows. */
 function runArgs(argv: string[]): string[] {
   const args: string[] = [];
@@ -33,7 +36,7 @@ async function start(args: StartArgs): Promise<number> {
   mkdirSync(options.runDir, { recursive: true, mode: 0o755 });
   const logFile = path.resolve(args.logFile ?? path.join(options.runDir, 'supervisor.log'));
   const script = process.argv[1] as string;
-  const daemon = spawnDaemon(process.execPath, [script, ...runArgs(process.argv.slice(2))], logFile, process.env);
+  const daemon = spawnDaemon(process.execPath, [...DAEMON_NODE_FLAGS, script, ...runArgs(process.argv.slice(2))], logFile, process.env);
   const line = await Promise.race([daemon.firstLine, daemon.exited.then(() => undefined)]);
   const message = line === undefined ? undefined : (JSON.parse(line) as { ok: boolean; pid?: number; result?: ReloadResult; message?: string; exitCode?: number });
   if (message?.ok === true) {

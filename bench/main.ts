@@ -1,0 +1,112 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { haproxyPids, killAll } from '../test/helpers/haproxy-processes.js';
+import { toMarkdown, toSvg, type BenchResult } from './report.js';
+import { MODES, racingTriggers, reloadLatency, reloadUnderLoad, supervisorFootprint, type Scenario } from './sections.js';
+import { BENCH_MARKER } from './subjects.js';
+import { ensureAb } from './tools.js';
+
+/**
+ * npm run bench [-- --quick | --smoke] [--out DIR]
+ * Full: every mode × (c=100 every 200 ms, c=200 every 50 ms, c=200 every 50 ms keep-alive); racing; latency on a
+ * small and a 5 000-backend config; footprint over 1 000 reloads. --quick: under 3 minutes. --smoke: seconds
+ * (the test suite runs it to keep the harness from rotting).
+ */
+const args = process.argv.slice(2);
+const profile = args.includes('--smoke') ? 'smoke' : args.includes('--quick') ? 'quick' : 'full';
+const outIndex = args.indexOf('--out');
+const outDir = path.resolve(outIndex >= 0 ? (args[outIndex + 1] ?? 'bench/results') : 'bench/results');
+
+const PLAN = {
+  full: {
+    scenarios: [
+      { concurrency: 100, intervalMs: 200, keepAlive: false, requests: 60_000, seconds: 20 },
+      { concurrency: 200, intervalMs: 50, keepAlive: false, requests: 250_000, seconds: 30 },
+      { concurrency: 200, intervalMs: 50, keepAlive: true, requests: 100_000, seconds: 15 },
+    ],
+    settleMs: 5000,
+    racing: { rounds: 5, perRound: 10 },
+    latency: [
+      ['small (1 frontend)', 0, 30],
+      ['large (5 000 backends × 4 servers)', 5000, 30],
+    ] as Array<[string, number, number]>,
+    footprintReloads: 1000,
+  },
+  quick: {
+    scenarios: [{ concurrency: 200, intervalMs: 50, keepAlive: false, requests: 40_000, seconds: 6 }],
+    settleMs: 5000,
+    racing: { rounds: 3, perRound: 10 },
+    latency: [['small (1 frontend)', 0, 30]] as Array<[string, number, number]>,
+    footprintReloads: 200,
+  },
+  smoke: {
+    scenarios: [{ concurrency: 20, intervalMs: 200, keepAlive: false, requests: 2000, seconds: 1 }],
+    settleMs: 500,
+    racing: { rounds: 1, perRound: 3 },
+    latency: [['small (1 frontend)', 0, 3]] as Array<[string, number, number]>,
+    footprintReloads: 5,
+  },
+}[profile];
+
+const modes = profile === 'smoke' ? (['none', 'init-x', 'supervisor-hup'] as const) : MODES;
+
+function log(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+async function main(): Promise<void> {
+  ensureAb();
+  const result: BenchResult = {
+    date: new Date().toISOString().slice(0, 10),
+    machine: {
+      cpus: os.cpus().length,
+      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      haproxy: execFileSync('haproxy', ['-v'], { encoding: 'utf8' }).split('\n')[0]?.replace('HAProxy version ', 'haproxy ').split(' - ')[0] ?? 'haproxy',
+      kernel: os.release(),
+    },
+    command: `npm run bench${profile === 'full' ? '' : ` -- --${profile}`}`,
+    load: [],
+    racing: [],
+    latency: [],
+    footprint: [],
+  };
+  // Saved after every section: a failure late in a long run keeps what was measured.
+  const save = (): void => {
+    mkdirSync(outDir, { recursive: true });
+    const stem = path.join(outDir, `${result.date}${profile === 'full' ? '' : `-${profile}`}`);
+    writeFileSync(`${stem}.json`, `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(`${stem}.md`, `${toMarkdown(result)}\n![failed requests per mode](${path.basename(stem)}.svg)\n`);
+    writeFileSync(`${stem}.svg`, toSvg(result));
+  };
+  for (const scenario of PLAN.scenarios as Scenario[]) {
+    for (const mode of modes) {
+      log(`load: ${mode}, c=${scenario.concurrency}, every ${scenario.intervalMs} ms${scenario.keepAlive ? ', keep-alive' : ''}`);
+      result.load.push(await reloadUnderLoad(mode, scenario, PLAN.settleMs));
+    }
+    save();
+  }
+  for (const mode of ['init-x', 'supervisor-cli'] as const) {
+    log(`racing: ${mode}`);
+    result.racing.push(await racingTriggers(mode, PLAN.racing.rounds, PLAN.racing.perRound, PLAN.settleMs));
+  }
+  save();
+  for (const [name, backends, reloads] of PLAN.latency) {
+    log(`latency: ${name}`);
+    result.latency.push(...(await reloadLatency(name, backends, reloads)));
+    save();
+  }
+  log(`footprint: ${PLAN.footprintReloads} reloads`);
+  result.footprint = await supervisorFootprint(PLAN.footprintReloads);
+  save();
+  process.stdout.write(`${toMarkdown(result)}\nWritten to ${outDir}\n`);
+}
+
+try {
+  await main();
+} finally {
+  const left = killAll(haproxyPids(BENCH_MARKER));
+  if (left > 0) log(`killed ${left} haproxy process(es) left by the bench`);
+}

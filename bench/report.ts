@@ -1,0 +1,82 @@
+import { MODE_LABELS } from './subjects.js';
+import type { FootprintRow, LatencyRow, LoadRow, RaceRow } from './sections.js';
+
+/** Everything one bench run measured. */
+export type BenchResult = {
+  date: string;
+  machine: { cpus: number; memoryGiB: number; node: string; haproxy: string; kernel: string };
+  command: string;
+  load: LoadRow[];
+  racing: RaceRow[];
+  latency: LatencyRow[];
+  footprint: FootprintRow[];
+};
+
+const scenarioName = (row: LoadRow): string => `c=${row.concurrency}, every ${row.intervalMs} ms, ${row.keepAlive ? 'keep-alive' : 'new connection per request'}`;
+
+function failureKinds(row: LoadRow): string {
+  const kinds = Object.entries(row.failures).filter(([, count]) => count > 0).map(([kind, count]) => `${kind} ${count}`);
+  if (row.aborted) kinds.push(`ab aborted${row.abError === undefined ? '' : `: ${row.abError}`}`);
+  return kinds.join(', ') || '-';
+}
+
+/** The results as markdown tables. */
+export function toMarkdown(result: BenchResult): string {
+  const lines: string[] = [];
+  lines.push(`# haproxy-supervisor benchmark, ${result.date}`, '');
+  lines.push(`${result.machine.cpus} CPUs, ${result.machine.memoryGiB} GiB, Node ${result.machine.node}, ${result.machine.haproxy}, Linux ${result.machine.kernel}. Command: \`${result.command}\`.`, '');
+  const scenarios = [...new Set(result.load.map(scenarioName))];
+  for (const scenario of scenarios) {
+    lines.push(`## Reload under load: ${scenario}`, '');
+    lines.push('| mode | requests | failed | failures by kind | reloads done | mean ms | p95 ms | orphans after 5 s |', '|---|---:|---:|---|---:|---:|---:|---:|');
+    for (const row of result.load.filter((candidate) => scenarioName(candidate) === scenario)) {
+      lines.push(`| ${MODE_LABELS[row.mode]} | ${row.requests} | ${row.failed} | ${failureKinds(row)} | ${row.mode === 'none' ? '-' : row.reloads} | ${row.meanMs} | ${row.p95Ms} | ${row.orphans} |`);
+    }
+    lines.push('');
+  }
+  if (result.racing.length > 0) {
+    lines.push('## Racing reload triggers', '', '| mode | rounds × concurrent triggers | haproxy alive when idle | orphans |', '|---|---|---:|---:|');
+    for (const row of result.racing) lines.push(`| ${MODE_LABELS[row.mode]} | ${row.rounds} × ${row.perRound} | ${row.alive} | ${row.orphans} |`);
+    lines.push('');
+  }
+  if (result.latency.length > 0) {
+    lines.push('## Reload latency (ms)', '', '| config | measured | n | min | median | p95 |', '|---|---|---:|---:|---:|---:|');
+    for (const row of result.latency) lines.push(`| ${row.config} | ${row.what} | ${row.ms.n} | ${row.ms.min} | ${row.ms.median} | ${row.ms.p95} |`);
+    lines.push('');
+  }
+  if (result.footprint.length > 0) {
+    lines.push('## Supervisor footprint', '', '| when | RSS MiB | open fds | haproxy alive |', '|---|---:|---:|---:|');
+    for (const row of result.footprint) lines.push(`| ${row.when} | ${row.rssMiB} | ${row.fds} | ${row.liveGenerations} |`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+/** A bar chart of failed requests per mode, one group per scenario (SVG, no dependencies). */
+export function toSvg(result: BenchResult): string {
+  const scenarios = [...new Set(result.load.map(scenarioName))];
+  const modes = [...new Set(result.load.map((row) => row.mode))];
+  const max = Math.max(1, ...result.load.map((row) => row.failed));
+  const scale = (value: number): number => (value === 0 ? 0 : 4 + (Math.log10(value + 1) / Math.log10(max + 1)) * 196);
+  const rowHeight = 16;
+  const groupHeight = modes.length * rowHeight + 30;
+  const height = 40 + scenarios.length * groupHeight;
+  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="760" height="${height}" font-family="sans-serif" font-size="12">`];
+  parts.push(`<text x="10" y="20" font-size="14" font-weight="bold">Failed requests per mode (log scale) — ${result.date}</text>`);
+  scenarios.forEach((scenario, group) => {
+    const top = 40 + group * groupHeight;
+    parts.push(`<text x="10" y="${top + 12}" font-weight="bold">${scenario}</text>`);
+    modes.forEach((mode, index) => {
+      const row = result.load.find((candidate) => candidate.mode === mode && scenarioName(candidate) === scenario);
+      if (row === undefined) return;
+      const y = top + 20 + index * rowHeight;
+      const width = scale(row.failed);
+      const color = row.failed === 0 ? '#2a9d38' : '#d1495b';
+      parts.push(`<text x="10" y="${y + 11}">${MODE_LABELS[mode]}</text>`);
+      parts.push(`<rect x="300" y="${y}" width="${width}" height="12" fill="${color}"/>`);
+      parts.push(`<text x="${306 + width}" y="${y + 11}">${row.failed}${row.aborted ? ' (ab aborted)' : ''}</text>`);
+    });
+  });
+  parts.push('</svg>');
+  return parts.join('\n');
+}

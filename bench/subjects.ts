@@ -1,0 +1,193 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
+import { haproxyPids, killAll } from '../test/helpers/haproxy-processes.js';
+
+/** Marker in every bench temp dir (processes are attributed to a run by it). */
+export const BENCH_MARKER = 'hs-bench-';
+
+/** The CLI under test. */
+export const CLI = path.resolve(import.meta.dirname, '../../dist/cli/main.js');
+
+/** The ways to run and reload haproxy that the bench compares. */
+export const MODES = ['none', 'restart', 'legacy', 'init-x', 'master-worker', 'supervisor-cli', 'supervisor-hup'] as const;
+export type Mode = (typeof MODES)[number];
+
+export const MODE_LABELS: Record<Mode, string> = {
+  none: 'no reloads',
+  restart: 'hard restart (kill, start)',
+  legacy: 'legacy reload (-sf, no -x)',
+  'init-x': 'init script: -D -x -sf $(cat pidfile)',
+  'master-worker': 'master-worker (-W, SIGUSR2; reloads = signals sent)',
+  'supervisor-cli': 'haproxy-supervisor reload (CLI)',
+  'supervisor-hup': 'haproxy-supervisor SIGHUP',
+};
+
+/** A small HTTP config answering itself, with an `expose-fd` stats socket for the raw -x mode. */
+export function smallConfig(port: number, dir: string, extra = ''): string {
+  return `global
+    hard-stop-after 10s
+    stats socket ${dir}/admin.sock mode 600 level admin expose-fd listeners
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 30s
+    timeout server 30s
+frontend fe
+    bind 127.0.0.1:${port}
+    http-request return status 200 content-type text/plain string "ok"
+${extra}`;
+}
+
+/** The small config plus `backends` backends of 4 servers each (a large config, for reload latency). */
+export function largeConfig(port: number, dir: string, backends: number): string {
+  const lines: string[] = [];
+  for (let index = 0; index < backends; index++) {
+    lines.push(`backend b${index}`);
+    for (let server = 1; server <= 4; server++) lines.push(`    server s${server} 127.0.0.1:${10000 + ((index * 4 + server) % 50000)}`);
+  }
+  return smallConfig(port, dir, `${lines.join('\n')}\n`);
+}
+
+/** One way of running haproxy, in its own temp dir. */
+export class Subject {
+  readonly mode: Mode;
+  readonly port: number;
+  readonly dir = mkdtempSync(path.join(os.tmpdir(), BENCH_MARKER));
+  readonly config = path.join(this.dir, 'haproxy.cfg');
+  readonly pidfile = path.join(this.dir, 'haproxy.pid');
+  readonly socket = path.join(this.dir, 'admin.sock');
+  readonly runDir = path.join(this.dir, 'run');
+  #child: ChildProcess | undefined;
+  #firstReloadId = 0;
+  triggered = 0;
+  succeeded = 0;
+
+  constructor(mode: Mode, port: number, configText?: string) {
+    this.mode = mode;
+    this.port = port;
+    writeFileSync(this.config, configText ?? smallConfig(port, this.dir));
+  }
+
+  /** Starts haproxy the way this mode does; resolves once it answers. */
+  async start(): Promise<void> {
+    if (this.mode === 'master-worker') {
+      this.#child = spawn('haproxy', ['-W', '-db', '-f', this.config], { stdio: 'ignore', detached: true });
+    } else if (this.mode.startsWith('supervisor')) {
+      this.#child = spawn('node', ['--max-semi-space-size=1', CLI, 'run', '-f', this.config, '--run-dir', this.runDir, '--log-level', 'warn'], { stdio: 'ignore', detached: true });
+      await this.#until(async () => (await execa('node', [CLI, 'status', '--run-dir', this.runDir], { reject: false })).exitCode === 0);
+      this.#firstReloadId = await this.lastReloadId();
+    } else {
+      execFileSync('haproxy', ['-D', '-f', this.config, '-p', this.pidfile]);
+    }
+    await this.#until(() => Promise.resolve(this.#answers()));
+  }
+
+  /** One reload (or restart) the way this mode does it; true when it reported success. */
+  async trigger(): Promise<boolean> {
+    this.triggered++;
+    let ok = true;
+    switch (this.mode) {
+      case 'none':
+        return true;
+      case 'restart':
+        ok = await this.#restart();
+        break;
+      case 'legacy':
+        ok = (await execa('sh', ['-c', `haproxy -D -f ${this.config} -p ${this.pidfile} -sf $(cat ${this.pidfile})`], { reject: false })).exitCode === 0;
+        break;
+      case 'init-x':
+        ok = (await execa('sh', ['-c', `haproxy -D -f ${this.config} -p ${this.pidfile} -x ${this.socket} -sf $(cat ${this.pidfile})`], { reject: false })).exitCode === 0;
+        break;
+      case 'master-worker':
+        ok = this.#child?.kill('SIGUSR2') ?? false;
+        break;
+      case 'supervisor-cli':
+        ok = (await execa('node', [CLI, 'reload', '--run-dir', this.runDir], { reject: false })).exitCode === 0;
+        break;
+      case 'supervisor-hup':
+        ok = this.#child?.kill('SIGHUP') ?? false;
+        break;
+    }
+    if (ok) this.succeeded++;
+    return ok;
+  }
+
+  /** Reloads that really happened: the supervisor's own count for SIGHUP (they coalesce), else successful triggers. */
+  async reloadsCompleted(): Promise<number> {
+    if (this.mode === 'supervisor-hup') return (await this.lastReloadId()) - this.#firstReloadId;
+    return this.succeeded;
+  }
+
+  async lastReloadId(): Promise<number> {
+    const status = await execa('node', [CLI, 'status', '--json', '--run-dir', this.runDir], { reject: false });
+    const parsed = JSON.parse(String(status.stdout || '{}')) as { lastReload?: { id: number } | null };
+    return parsed.lastReload?.id ?? 0;
+  }
+
+  /** haproxy processes of this subject that should not exist: all but the serving one (and master-worker's master). */
+  orphans(): number {
+    const expected = this.mode === 'master-worker' ? 2 : 1;
+    return Math.max(0, haproxyPids(this.dir).length - expected);
+  }
+
+  haproxyCount(): number {
+    return haproxyPids(this.dir).length;
+  }
+
+  /** The supervisor's pid (footprint), if this is a supervisor mode. */
+  get supervisorPid(): number | undefined {
+    return this.mode.startsWith('supervisor') ? this.#child?.pid : undefined;
+  }
+
+  /** Stops everything this subject started and removes its dir. */
+  async stop(): Promise<void> {
+    if (this.mode.startsWith('supervisor')) {
+      await execa('node', [CLI, 'stop', '--hard', '--run-dir', this.runDir], { reject: false, timeout: 30_000 });
+    }
+    this.#child?.kill('SIGKILL');
+    killAll(haproxyPids(this.dir));
+    await this.#until(() => Promise.resolve(haproxyPids(this.dir).length === 0));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  async #restart(): Promise<boolean> {
+    // Like an init script's restart: stop (SIGTERM, wait until gone), then start.
+    let pid = 0;
+    try {
+      pid = Number(readFileSync(this.pidfile, 'utf8').trim());
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // not running
+    }
+    await this.#until(() => Promise.resolve(pid === 0 || !isAlive(pid)));
+    return (await execa('haproxy', ['-D', '-f', this.config, '-p', this.pidfile], { reject: false })).exitCode === 0;
+  }
+
+  #answers(): Promise<boolean> {
+    return fetch(`http://127.0.0.1:${this.port}/`).then(
+      (response) => response.ok,
+      () => false,
+    );
+  }
+
+  async #until(condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await condition())) {
+      if (Date.now() > deadline) throw new Error(`${this.mode}: timed out waiting`);
+      await sleep(20);
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

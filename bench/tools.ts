@@ -1,0 +1,62 @@
+import { execFileSync } from 'node:child_process';
+import { execa } from 'execa';
+
+/** Makes sure `ab` (apache2-utils) and haproxy are installed: scripts/ensure-packages.sh (apt-get as root). */
+export function ensureAb(): void {
+  try {
+    execFileSync('ab', ['-V'], { stdio: 'ignore' });
+    return;
+  } catch {
+    // missing: the script installs it as root, or says how
+  }
+  execFileSync('bash', [new URL('../../scripts/ensure-packages.sh', import.meta.url).pathname], { stdio: 'inherit' });
+}
+
+/** What ab measured. `aborted`: ab gave up (it stops after 10 connect failures, as seed 001 saw). */
+export type AbReport = {
+  requests: number;
+  failed: number;
+  failures: { connect: number; receive: number; length: number; exceptions: number; non2xx: number };
+  meanMs: number;
+  p95Ms: number;
+  aborted: boolean;
+  abError?: string;
+};
+
+const number = (text: string, pattern: RegExp): number => Number(pattern.exec(text)?.[1] ?? 0);
+
+/** Parses ab's report (also a partial one when it aborted). */
+export function parseAb(output: string, exitCode: number): AbReport {
+  const breakdown = /\(Connect: (\d+), Receive: (\d+), Length: (\d+), Exceptions: (\d+)\)/.exec(output);
+  const non2xx = number(output, /Non-2xx responses:\s+(\d+)/);
+  const failures = {
+    connect: Number(breakdown?.[1] ?? 0),
+    receive: Number(breakdown?.[2] ?? 0),
+    length: Number(breakdown?.[3] ?? 0),
+    exceptions: Number(breakdown?.[4] ?? 0),
+    non2xx,
+  };
+  const complete = number(output, /Complete requests:\s+(\d+)/);
+  const aborted = exitCode !== 0 || complete === 0;
+  const abError = /^(apr_\S+.*|.*Test aborted.*)$/m.exec(output)?.[1];
+  return {
+    requests: complete,
+    // ab's own total (its breakdown columns overlap), plus non-2xx answers; an aborted run counts at least one.
+    failed: Math.max(aborted ? 1 : 0, number(output, /Failed requests:\s+(\d+)/) + non2xx),
+    failures,
+    meanMs: number(output, /Time per request:\s+([\d.]+) \[ms\] \(mean\)/),
+    p95Ms: number(output, /^\s+95%\s+(\d+)/m),
+    aborted,
+    ...(abError === undefined ? {} : { abError }),
+  };
+}
+
+/** Runs ab against 127.0.0.1:port, bounded by requests and seconds. */
+export async function runAb(port: number, options: { concurrency: number; requests: number; seconds: number; keepAlive: boolean }): Promise<AbReport> {
+  // -t before -n: -t alone would reset -n to 50000.
+  const args = ['-l', '-r', '-t', String(options.seconds), '-n', String(options.requests), '-c', String(options.concurrency), '-s', '10'];
+  if (options.keepAlive) args.push('-k');
+  args.push(`http://127.0.0.1:${port}/`);
+  const result = await execa('ab', args, { reject: false, all: true, timeout: (options.seconds + 30) * 1000 });
+  return parseAb(String(result.all ?? ''), result.exitCode ?? 1);
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs what the supervisor, its tests and its bench need from Debian's packages when missing (as root):
+# haproxy, and ab (apache2-utils) for the bench and its smoke test. Otherwise says how.
+missing=()
+command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
+command -v ab >/dev/null 2>&1 || missing+=(apache2-utils)
+[ "${#missing[@]}" -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "Missing: ${missing[*]}. Run 'sudo apt-get install -y ${missing[*]}' first." >&2
+  exit 1
+fi
+DEBIAN_FRONTEND=noninteractive apt-get update
+DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
