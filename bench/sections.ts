@@ -1,22 +1,12 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { sendRequest } from '../src/control/client.js';
+import { freePort } from '../test/helpers/os-probes.js';
 import { summarize, type Summary } from './stats.js';
 import { runAb, type AbReport } from './tools.js';
 import { CLI, largeConfig, MODES, Subject, type Mode } from './subjects.js';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
 
 /** One load scenario: clients, reload interval, keep-alive, and the budget in requests and seconds. */
 export type Scenario = { concurrency: number; intervalMs: number; keepAlive: boolean; requests: number; seconds: number };

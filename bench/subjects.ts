@@ -5,6 +5,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { haproxyPids, killAll } from '../test/helpers/haproxy-processes.js';
+import { isAlive } from '../test/helpers/os-probes.js';
 
 /** Marker in every bench temp dir (processes are attributed to a run by it). */
 export const BENCH_MARKER = 'hs-bench-';
@@ -180,14 +181,5 @@ export class Subject {
       if (Date.now() > deadline) throw new Error(`${this.mode}: timed out waiting`);
       await sleep(20);
     }
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }

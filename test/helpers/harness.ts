@@ -1,25 +1,16 @@
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterEach, beforeEach, expect } from 'vitest';
 import { haproxyPids, killAll, TEST_MARKER } from './haproxy-processes.js';
+import { freePort } from './os-probes.js';
+
+export { freePort };
 
 /** The built CLI. */
 export const CLI = path.resolve(import.meta.dirname, '../../dist/cli/main.js');
 
-/** A port on 127.0.0.1 that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
 
 /** An HTTP config answering `body` itself on 127.0.0.1:port (no backend needed). */
 export function httpConfig(port: number, body: string, extraGlobal = ''): string {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CLI, httpConfig, useSandbox, type Sandbox } from '../helpers/harness.js';
+import { isAlive } from '../helpers/os-probes.js';
 
 const context = useSandbox();
 let sandbox: Sandbox;
@@ -25,14 +26,6 @@ function get(url: string): Promise<number> {
   });
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Sends raw lines on the control socket; collects reply lines until `count` arrived or the socket closed. */
 function rawControl(runDir: string, payload: string, count: number): Promise<{ replies: Array<{ ok: boolean; error?: { code: string } }>; closed: boolean }> {
