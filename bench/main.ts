@@ -10,7 +10,8 @@ import { ensureAb } from './tools.js';
 
 /**
  * npm run bench [-- --quick | --smoke] [--out DIR]
- * Full: every mode × (c=100 every 200 ms, c=200 every 50 ms, c=200 every 50 ms keep-alive); racing; latency on a
+ * Full: every mode × ab over c ∈ {100, 200} × every {200, 50} ms × keep-alive or not, plus the per-request probe
+ * (c=100 every 200 ms, c=200 every 50 ms); racing; latency on a
  * small and a 5 000-backend config; footprint over 1 000 reloads. --quick: under 3 minutes. --smoke: seconds
  * (the test suite runs it to keep the harness from rotting).
  */
@@ -19,13 +20,24 @@ const profile = args.includes('--smoke') ? 'smoke' : args.includes('--quick') ? 
 const outIndex = args.indexOf('--out');
 const outDir = path.resolve(outIndex >= 0 ? (args[outIndex + 1] ?? 'bench/results') : 'bench/results');
 
+/** Every combination of clients, reload interval and keep-alive with ab; the probe (new connection each) too. */
+function matrix(seconds: number, headline: { requests: number; seconds: number }): Scenario[] {
+  const scenarios: Scenario[] = [];
+  for (const keepAlive of [false, true]) {
+    for (const [concurrency, intervalMs] of [[100, 200], [100, 50], [200, 200], [200, 50]] as const) {
+      const isHeadline = !keepAlive && concurrency === 200 && intervalMs === 50;
+      scenarios.push({ tool: 'ab', concurrency, intervalMs, keepAlive, requests: isHeadline ? headline.requests : 100_000, seconds: isHeadline ? headline.seconds : seconds });
+    }
+  }
+  for (const [concurrency, intervalMs] of [[100, 200], [200, 50]] as const) {
+    scenarios.push({ tool: 'probe', concurrency, intervalMs, keepAlive: false, requests: 200_000, seconds });
+  }
+  return scenarios;
+}
+
 const PLAN = {
   full: {
-    scenarios: [
-      { concurrency: 100, intervalMs: 200, keepAlive: false, requests: 60_000, seconds: 20 },
-      { concurrency: 200, intervalMs: 50, keepAlive: false, requests: 250_000, seconds: 30 },
-      { concurrency: 200, intervalMs: 50, keepAlive: true, requests: 100_000, seconds: 15 },
-    ],
+    scenarios: matrix(10, { requests: 250_000, seconds: 30 }),
     settleMs: 5000,
     racing: { rounds: 5, perRound: 10 },
     latency: [
@@ -35,14 +47,17 @@ const PLAN = {
     footprintReloads: 1000,
   },
   quick: {
-    scenarios: [{ concurrency: 200, intervalMs: 50, keepAlive: false, requests: 40_000, seconds: 6 }],
+    scenarios: [{ tool: 'ab', concurrency: 200, intervalMs: 50, keepAlive: false, requests: 40_000, seconds: 6 }] as Scenario[],
     settleMs: 5000,
     racing: { rounds: 3, perRound: 10 },
     latency: [['small (1 frontend)', 0, 30]] as Array<[string, number, number]>,
     footprintReloads: 200,
   },
   smoke: {
-    scenarios: [{ concurrency: 20, intervalMs: 200, keepAlive: false, requests: 2000, seconds: 1 }],
+    scenarios: [
+      { tool: 'ab', concurrency: 20, intervalMs: 200, keepAlive: false, requests: 2000, seconds: 1 },
+      { tool: 'probe', concurrency: 10, intervalMs: 200, keepAlive: false, requests: 2000, seconds: 1 },
+    ] as Scenario[],
     settleMs: 500,
     racing: { rounds: 1, perRound: 3 },
     latency: [['small (1 frontend)', 0, 3]] as Array<[string, number, number]>,
@@ -81,9 +96,9 @@ async function main(): Promise<void> {
     writeFileSync(`${stem}.md`, `${toMarkdown(result)}\n![failed requests per mode](${path.basename(stem)}.svg)\n`);
     writeFileSync(`${stem}.svg`, toSvg(result));
   };
-  for (const scenario of PLAN.scenarios as Scenario[]) {
+  for (const scenario of PLAN.scenarios) {
     for (const mode of modes) {
-      log(`load: ${mode}, c=${scenario.concurrency}, every ${scenario.intervalMs} ms${scenario.keepAlive ? ', keep-alive' : ''}`);
+      log(`load (${scenario.tool}): ${mode}, c=${scenario.concurrency}, every ${scenario.intervalMs} ms${scenario.keepAlive ? ', keep-alive' : ''}`);
       result.load.push(await reloadUnderLoad(mode, scenario, PLAN.settleMs));
     }
     save();

@@ -12,7 +12,7 @@ export type BenchResult = {
   footprint: FootprintRow[];
 };
 
-const scenarioName = (row: LoadRow): string => `c=${row.concurrency}, every ${row.intervalMs} ms, ${row.keepAlive ? 'keep-alive' : 'new connection per request'}`;
+const scenarioName = (row: LoadRow): string => `${row.tool === 'ab' ? 'ab' : 'per-request probe'}, c=${row.concurrency}, every ${row.intervalMs} ms, ${row.keepAlive ? 'keep-alive' : 'new connection per request'}`;
 
 function failureKinds(row: LoadRow): string {
   const kinds = Object.entries(row.failures).filter(([, count]) => count > 0).map(([kind, count]) => `${kind} ${count}`);

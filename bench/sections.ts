@@ -4,22 +4,22 @@ import { execa } from 'execa';
 import { sendRequest } from '../src/control/client.js';
 import { freePort } from '../test/helpers/os-probes.js';
 import { summarize, type Summary } from './stats.js';
-import { runAb, type AbReport } from './tools.js';
+import { runAb, runProbe, type LoadReport } from './tools.js';
 import { CLI, largeConfig, MODES, Subject, type Mode } from './subjects.js';
 
 
 /** One load scenario: clients, reload interval, keep-alive, and the budget in requests and seconds. */
-export type Scenario = { concurrency: number; intervalMs: number; keepAlive: boolean; requests: number; seconds: number };
+export type Scenario = { tool: 'ab' | 'probe'; concurrency: number; intervalMs: number; keepAlive: boolean; requests: number; seconds: number };
 
-export type LoadRow = Scenario & AbReport & { mode: Mode; triggers: number; reloads: number; orphans: number };
+export type LoadRow = Scenario & LoadReport & { mode: Mode; triggers: number; reloads: number; orphans: number };
 
-/** Reload under load: ab runs while the mode reloads every `intervalMs` (sequentially: trigger, wait, sleep). */
+/** Reload under load: ab or the probe runs while the mode reloads every `intervalMs` (trigger, wait, sleep). */
 export async function reloadUnderLoad(mode: Mode, scenario: Scenario, settleMs: number): Promise<LoadRow> {
   const subject = new Subject(mode, await freePort());
   try {
     await subject.start();
     let loading = true;
-    const load = runAb(subject.port, scenario).finally(() => (loading = false));
+    const load = (scenario.tool === 'ab' ? runAb(subject.port, scenario) : runProbe(subject.port, scenario)).finally(() => (loading = false));
     const reloading = (async () => {
       if (mode === 'none') return;
       while (loading) {

@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { execa } from 'execa';
+import { Probe } from '../test/helpers/probe.js';
+import { summarize } from './stats.js';
 
 /** Makes sure `ab` (apache2-utils) and haproxy are installed: scripts/ensure-packages.sh (apt-get as root). */
 export function ensureAb(): void {
@@ -12,11 +14,12 @@ export function ensureAb(): void {
   execFileSync('bash', [new URL('../../scripts/ensure-packages.sh', import.meta.url).pathname], { stdio: 'inherit' });
 }
 
-/** What ab measured. `aborted`: ab gave up (it stops after 10 connect failures, as seed 001 saw). */
-export type AbReport = {
+/** What a load tool measured. `aborted`: ab gave up (it stops after 10 connect failures, as seed 001 saw). */
+export type LoadReport = {
+  tool: 'ab' | 'probe';
   requests: number;
   failed: number;
-  failures: { connect: number; receive: number; length: number; exceptions: number; non2xx: number };
+  failures: Record<string, number>;
   meanMs: number;
   p95Ms: number;
   aborted: boolean;
@@ -26,7 +29,7 @@ export type AbReport = {
 const number = (text: string, pattern: RegExp): number => Number(pattern.exec(text)?.[1] ?? 0);
 
 /** Parses ab's report (also a partial one when it aborted). */
-export function parseAb(output: string, exitCode: number): AbReport {
+export function parseAb(output: string, exitCode: number): LoadReport {
   const breakdown = /\(Connect: (\d+), Receive: (\d+), Length: (\d+), Exceptions: (\d+)\)/.exec(output);
   const non2xx = number(output, /Non-2xx responses:\s+(\d+)/);
   const failures = {
@@ -40,6 +43,7 @@ export function parseAb(output: string, exitCode: number): AbReport {
   const aborted = exitCode !== 0 || complete === 0;
   const abError = /^(apr_\S+.*|.*Test aborted.*)$/m.exec(output)?.[1];
   return {
+    tool: 'ab',
     requests: complete,
     // ab's own total (its breakdown columns overlap), plus non-2xx answers; an aborted run counts at least one.
     failed: Math.max(aborted ? 1 : 0, number(output, /Failed requests:\s+(\d+)/) + non2xx),
@@ -52,11 +56,24 @@ export function parseAb(output: string, exitCode: number): AbReport {
 }
 
 /** Runs ab against 127.0.0.1:port, bounded by requests and seconds. */
-export async function runAb(port: number, options: { concurrency: number; requests: number; seconds: number; keepAlive: boolean }): Promise<AbReport> {
+export async function runAb(port: number, options: { concurrency: number; requests: number; seconds: number; keepAlive: boolean }): Promise<LoadReport> {
   // -t before -n: -t alone would reset -n to 50000.
   const args = ['-l', '-r', '-t', String(options.seconds), '-n', String(options.requests), '-c', String(options.concurrency), '-s', '10'];
   if (options.keepAlive) args.push('-k');
   args.push(`http://127.0.0.1:${port}/`);
   const result = await execa('ab', args, { reject: false, all: true, timeout: (options.seconds + 30) * 1000 });
   return parseAb(String(result.all ?? ''), result.exitCode ?? 1);
+}
+
+/**
+ * The per-request probe (test/helpers/probe.ts): a new connection per request, no retries, every failure counted
+ * by kind. Unlike ab it never gives up, so hard restarts and legacy reloads get a full count.
+ */
+export async function runProbe(port: number, options: { concurrency: number; requests: number; seconds: number }): Promise<LoadReport> {
+  const probe = new Probe(port, { concurrency: options.concurrency, maxRequests: options.requests, maxMs: options.seconds * 1000 }).start();
+  await probe.done(); // bounded by requests and time
+  const report = await probe.stop();
+  const latency = summarize(report.latenciesMs);
+  const mean = report.latenciesMs.reduce((sum, value) => sum + value, 0) / Math.max(1, report.latenciesMs.length);
+  return { tool: 'probe', requests: report.requests, failed: report.failed, failures: report.failures, meanMs: Math.round(mean * 100) / 100, p95Ms: latency.p95, aborted: false };
 }

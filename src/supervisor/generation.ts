@@ -132,6 +132,19 @@ export class Generation {
     return this.signal(escalation === 'kill' ? 'SIGKILL' : 'SIGTERM');
   }
 
+  /**
+   * Ends a generation that never became the serving one: SIGUSR1, so it finishes whatever it may already have
+   * accepted on a shared listening socket (soft-stopping the new holder leaves the old one serving), then SIGKILL
+   * after `graceMs`. Recorded as failed-start.
+   */
+  abandon(graceMs: number): void {
+    this.record.escalation = 'terminate';
+    this.#onChange();
+    this.signal('SIGUSR1');
+    const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
+    void this.exited.then(() => clearTimeout(timer));
+  }
+
   /** Records the exit and how it came about. */
   markExited(exit: ProcessExit): ExitReason {
     const reason = exitReason(this.record);

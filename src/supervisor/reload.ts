@@ -58,9 +58,10 @@ export type ReloadContext = {
 const TRANSFER_FAILURE = /old process socket|sockets to be transferred|sockets from the old process|expected number of sockets/;
 
 /**
- * One reload transaction, start to end: validate → spawn (with -x from the running generation) → prove ready →
- * only then tell every older live generation to finish (SIGUSR1, identity-checked at that instant) with a deadline.
- * Any failure before ready kills the new process and leaves the older generations untouched and serving.
+ * One reload transaction, start to end: lint → `haproxy -c` while the new generation spawns (with -x from the
+ * running one) and proves it serves → only once both passed, tell every older live generation to finish (SIGUSR1,
+ * identity-checked at that instant) with a deadline. Any failure before that soft-stops the new process and leaves
+ * the older generations untouched and serving. A restart checks first: it must not kill anything for a bad config.
  */
 export async function runReload(context: ReloadContext, batch: Batch<ReloadMode, ReloadTrigger>): Promise<ReloadResult> {
   const started = performance.now();
@@ -83,9 +84,16 @@ export async function runReload(context: ReloadContext, batch: Batch<ReloadMode,
       result.warnings.push('A generation was already serving; nothing to respawn.');
       return result;
     }
-    await validate(context, result);
-    if (batch.mode === 'restart') await terminateAll(context, result);
-    const generation = await startGeneration(context, result, log);
+    lint(context);
+    let generation: Generation;
+    if (batch.mode === 'restart') {
+      await check(context, result);
+      await terminateAll(context, result);
+      generation = await startGeneration(context, result, log);
+    } else {
+      generation = await checkWhileStarting(context, result, log);
+    }
+    generation.markActive();
     result.generation = { id: generation.id, pid: generation.pid };
     retireOlder(context, result, generation);
     result.ok = true;
@@ -101,12 +109,34 @@ export async function runReload(context: ReloadContext, batch: Batch<ReloadMode,
   return result;
 }
 
-async function validate(context: ReloadContext, result: ReloadResult): Promise<void> {
+/** Refuses what cannot work under a supervisor (master-worker), before anything runs. */
+function lint(context: ReloadContext): void {
   const findings = assessReadiness(readConfigFacts(context.config), context.drainTimeoutMs);
   const errors = findings.filter((finding) => finding.level === 'error');
   if (errors.length > 0) {
     throw new ReloadError(errors.map((finding) => `${finding.message} ${finding.fix ?? ''}`.trim()).join('\n'), 'lint');
   }
+}
+
+/**
+ * `haproxy -c` and the spawn at once: the reload costs the longer of the two, not their sum. Safe because the new
+ * process signals no one (no -sf): if the check fails, the new generation is soft-stopped (abandon) and the
+ * running one, never signalled, keeps serving.
+ */
+async function checkWhileStarting(context: ReloadContext, result: ReloadResult, log: Logger): Promise<Generation> {
+  const [checked, started] = await Promise.allSettled([check(context, result), startGeneration(context, result, log)]);
+  if (checked.status === 'rejected') {
+    if (started.status === 'fulfilled') {
+      started.value.log.warn('haproxy -c failed while this generation started: soft-stopping it');
+      started.value.abandon(context.killGraceMs);
+    }
+    throw checked.reason;
+  }
+  if (started.status === 'rejected') throw started.reason;
+  return started.value;
+}
+
+async function check(context: ReloadContext, result: ReloadResult): Promise<void> {
   try {
     const check = await checkConfig(context.haproxy, context.config, context.fragment, haproxyEnv('/nonexistent/check.sock'), context.readyTimeoutMs);
     result.timings.checkMs = check.durationMs;
@@ -155,12 +185,9 @@ type Attempt = { generation?: Generation; lines: string[]; detail: string; pid?:
 async function spawnAndWait(context: ReloadContext, transferFrom: string | undefined): Promise<Attempt> {
   const generation = await context.launch(transferFrom);
   const notReady = await waitReady(generation, context.readyTimeoutMs);
-  if (notReady === undefined) {
-    generation.markActive();
-    return { generation, lines: [], detail: '' };
-  }
+  if (notReady === undefined) return { generation, lines: [], detail: '' };
   // Never proved it serves: end it. Older generations were not signalled and keep serving.
-  generation.escalate('terminate');
+  generation.abandon(context.killGraceMs);
   const exit = await generation.exited;
   const lines = generation.tail();
   const how = exit.signal === null ? `exit code ${exit.code}` : `signal ${exit.signal}`;
@@ -176,7 +203,8 @@ async function spawnAndWait(context: ReloadContext, transferFrom: string | undef
 function retireOlder(context: ReloadContext, result: ReloadResult, current: Generation): void {
   const deadline = new Date(Date.now() + context.drainTimeoutMs);
   for (const generation of context.registry.live()) {
-    if (generation.id >= current.id) continue;
+    // Newer ones cannot exist (one reload at a time); ones already being ended (abandoned, escalated) keep their course.
+    if (generation.id >= current.id || generation.record.escalation !== undefined) continue;
     const wasDraining = generation.state === 'draining';
     const outcome = generation.softStop(deadline);
     if (outcome === 'sent' && !wasDraining) {

@@ -46,11 +46,12 @@ export class Sandbox {
   }
 
   /** Starts `run` in the foreground as a child of the test; resolves once the first generation serves. */
-  async run(extra: string[] = []): Promise<void> {
+  async run(extra: string[] = [], env: Record<string, string> = {}): Promise<void> {
     this.daemon = execa('node', [CLI, 'run', '-f', this.config, '--run-dir', this.runDir, '--log-level', 'info', ...extra], {
       reject: false,
       all: true,
       buffer: false,
+      env,
     });
     this.daemon.all?.on('data', (chunk: Buffer) => {
       this.output += chunk.toString();

@@ -1,7 +1,7 @@
 import http from 'node:http';
 
 /** What a probe saw: every request counted once, failures by kind (HTTP status or socket error code). */
-export type ProbeReport = { requests: number; ok: number; failed: number; failures: Record<string, number>; bodies: Record<string, number> };
+export type ProbeReport = { requests: number; ok: number; failed: number; failures: Record<string, number>; bodies: Record<string, number>; latenciesMs: number[] };
 
 /**
  * A per-request HTTP probe: `concurrency` workers, each sending one request per new connection (no keep-alive,
@@ -12,7 +12,7 @@ export class Probe {
   readonly #concurrency: number;
   readonly #maxRequests: number;
   readonly #deadline: number;
-  readonly report: ProbeReport = { requests: 0, ok: 0, failed: 0, failures: {}, bodies: {} };
+  readonly report: ProbeReport = { requests: 0, ok: 0, failed: 0, failures: {}, bodies: {}, latenciesMs: [] };
   #running = false;
   #workers: Array<Promise<void>> = [];
 
@@ -29,6 +29,11 @@ export class Probe {
     return this;
   }
 
+  /** Resolves when every worker reached a bound (requests or time) by itself. */
+  async done(): Promise<void> {
+    await Promise.all(this.#workers);
+  }
+
   async stop(): Promise<ProbeReport> {
     this.#running = false;
     await Promise.all(this.#workers);
@@ -38,7 +43,9 @@ export class Probe {
   async #worker(): Promise<void> {
     while (this.#running && this.report.requests < this.#maxRequests && Date.now() < this.#deadline) {
       this.report.requests++;
+      const started = performance.now();
       const outcome = await this.#once();
+      this.report.latenciesMs.push(performance.now() - started);
       if (outcome.ok) {
         this.report.ok++;
         this.report.bodies[outcome.kind] = (this.report.bodies[outcome.kind] ?? 0) + 1;

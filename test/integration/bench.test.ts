@@ -23,19 +23,19 @@ describe('bench harness', () => {
 
     const result = JSON.parse(readFileSync(path.join(out, files[0] ?? ''), 'utf8')) as {
       machine: { cpus: number; haproxy: string };
-      load: Array<{ mode: string; requests: number; failed: number; reloads: number; orphans: number; meanMs: number; p95Ms: number }>;
+      load: Array<{ tool: string; mode: string; requests: number; failed: number; reloads: number; orphans: number; meanMs: number; p95Ms: number }>;
       racing: Array<{ mode: string; alive: number; orphans: number }>;
       latency: Array<{ what: string; ms: { n: number; median: number } }>;
       footprint: Array<{ when: string; rssMiB: number; fds: number }>;
     };
     expect(result.machine.haproxy).toMatch(/^haproxy 2\./);
-    expect(result.load.map((row) => row.mode)).toEqual(['none', 'init-x', 'supervisor-hup']);
+    expect(result.load.map((row) => `${row.tool}:${row.mode}`)).toEqual(['ab:none', 'ab:init-x', 'ab:supervisor-hup', 'probe:none', 'probe:init-x', 'probe:supervisor-hup']);
     for (const row of result.load) {
       expect(row.requests).toBeGreaterThan(0);
       expect([typeof row.failed, typeof row.orphans, typeof row.p95Ms]).toEqual(['number', 'number', 'number']);
     }
     // What the product promises, even on a tiny budget: no failed request, no orphan.
-    expect(result.load.find((row) => row.mode === 'supervisor-hup')).toMatchObject({ failed: 0, orphans: 0 });
+    for (const row of result.load.filter((candidate) => candidate.mode === 'supervisor-hup')) expect(row).toMatchObject({ failed: 0, orphans: 0 });
     expect(result.racing.find((row) => row.mode === 'supervisor-cli')).toMatchObject({ alive: 1, orphans: 0 });
     expect(result.latency.map((row) => row.ms.n).every((n) => n >= 3)).toBe(true);
     expect(result.footprint.map((row) => row.when)).toEqual(['after start', 'after 5 reloads', 'after they drained']);

@@ -1,6 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { httpConfig, useSandbox, type Sandbox } from '../helpers/harness.js';
 import { Probe } from '../helpers/probe.js';
+
+const FAKE_CHECK_FAILS = path.resolve(import.meta.dirname, '../fixtures/haproxy-check-fails.sh');
 
 const context = useSandbox();
 let sandbox: Sandbox;
@@ -78,6 +82,32 @@ describe('reloads', () => {
     await expect.poll(() => probe.report.bodies['fixed'] ?? 0, { timeout: 10_000 }).toBeGreaterThan(10);
     const report = await probe.stop();
     expect(report.failed, JSON.stringify(report.failures)).toBe(0);
+  });
+
+  it('soft-stops a new generation that started while haproxy -c rejected the config, without dropping a request', async () => {
+    const failFlag = path.join(sandbox.dir, 'fail-check');
+    sandbox.writeConfig(httpConfig(port, 'old'));
+    await sandbox.run(['--haproxy', FAKE_CHECK_FAILS], { HS_FAIL_CHECK: failFlag });
+    const active = (await sandbox.status()).generations.find((g) => g.state === 'active');
+    const probe = new Probe(port, { concurrency: 30, maxRequests: 100_000, maxMs: 60_000 }).start();
+    await expect.poll(() => probe.report.ok, { timeout: 10_000 }).toBeGreaterThan(50);
+
+    writeFileSync(failFlag, '');
+    sandbox.writeConfig(httpConfig(port, 'new'));
+    const failed = await sandbox.cli(['reload', '--json']);
+    expect(failed.exitCode).toBe(10);
+    expect(failed.stdout).toContain('fake check failure');
+    await expect.poll(async () => (await sandbox.status()).generations.find((g) => g.state === 'exited' && g.id > (active?.id ?? 0))?.exit?.reason, { timeout: 15_000 }).toBe('failed-start');
+    const status = await sandbox.status();
+    expect(status.generations.find((g) => g.state === 'active')?.pid).toBe(active?.pid);
+    // Running in parallel with the check, the new generation may have answered a few requests on the shared
+    // socket before it was soft-stopped (README: "How a reload works"); once it has exited it answers none.
+    const servedByAbandoned = probe.report.bodies['new'] ?? 0;
+    const okBefore = probe.report.ok;
+    await expect.poll(() => probe.report.ok, { timeout: 10_000 }).toBeGreaterThan(okBefore + 200);
+    const report = await probe.stop();
+    expect(report.failed, JSON.stringify(report.failures)).toBe(0);
+    expect(report.bodies['new'] ?? 0).toBe(servedByAbandoned);
   });
 
   it('reload-socket fails with a clear message when the new generation cannot take the sockets; reload falls back honestly', async () => {
