@@ -12,12 +12,29 @@ import { startCommand } from './commands/start.js';
 import { statusCommand } from './commands/status.js';
 import { stopCommand } from './commands/stop.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
+import { clientOptions, daemonOptions } from './shared-options.js';
 import { formatError, printError } from './output.js';
+
+/**
+ * yargs' `.env(prefix)` turns every HAPROXY_SUPERVISOR_* variable into an option, and strict mode then rejects
+ * the ones that are not (HAPROXY_SUPERVISOR_DEFAULTS of the init script, or anything a user exported). Only the
+ * variables that name a real option stay visible to it.
+ */
+function keepOnlyOptionVariables(): void {
+  const names = [...Object.keys(daemonOptions), ...Object.keys(clientOptions), 'log-file', 'hard'];
+  const known = new Set(names.map((name) => `${ENV_PREFIX}_${name.toUpperCase().replace(/-/g, '_')}`));
+  for (const key of Object.keys(process.env)) {
+    if (key.startsWith(`${ENV_PREFIX}_`) && !known.has(key)) delete process.env[key];
+  }
+}
+
+const ENV_PREFIX = 'HAPROXY_SUPERVISOR';
+keepOnlyOptionVariables();
 
 /** Maps argv to a command; every option can also come from HAPROXY_SUPERVISOR_* (e.g. HAPROXY_SUPERVISOR_RUN_DIR). */
 const cli = yargs(hideBin(process.argv))
   .scriptName('haproxy-supervisor')
-  .env('HAPROXY_SUPERVISOR')
+  .env(ENV_PREFIX)
   .command(runCommand)
   .command(startCommand)
   .command(reloadCommands[0]!)

@@ -56,6 +56,14 @@ export function formatStatus(status: Status): string {
   }
   if (status.lastReload !== null) lines.push('', `last: ${formatReload(status.lastReload)}`);
   if (status.crashLoop.looping) lines.push('', `CRASH LOOP: ${status.crashLoop.consecutiveCrashes} crashes; last: ${status.crashLoop.lastError ?? '?'}`);
+  const watch = status.watch;
+  if (watch.enabled) {
+    lines.push('', `watching ${watch.files.length} file(s) in ${watch.directories.length} director${watch.directories.length === 1 ? 'y' : 'ies'}`);
+    if (watch.lastChange !== undefined) lines.push(`  last change ${age(watch.lastChange.at, now)} ago: ${watch.lastChange.files.join(', ')}`);
+    if (watch.lastError !== undefined) lines.push(`  error: ${watch.lastError.split('\n').join('\n         ')}`);
+  } else {
+    lines.push('', 'not watching (--no-watch): reloads happen on request only');
+  }
   return lines.join('\n');
 }
 

@@ -2,7 +2,9 @@ import { writeSync, closeSync } from 'node:fs';
 import { resolveOptions } from '../config/options.js';
 import { createLogger } from '../log.js';
 import { installSignalPolicy } from '../supervisor/signal-policy.js';
+import { systemdEvents } from '../supervisor/notify-policy.js';
 import { Supervisor } from '../supervisor/supervisor.js';
+import { createNotifier } from '../system/notify.js';
 import { exitCodeFor } from './exit-codes.js';
 import { formatError, printError } from './output.js';
 import { toPartialOptions, type DaemonArgs } from './shared-options.js';
@@ -26,7 +28,8 @@ export async function runDaemon(args: DaemonArgs): Promise<number> {
   // /proc/<pid>/comm becomes SUPERVISOR_COMM: how the pidfile check recognizes a live supervisor (system/pidfile.ts).
   process.title = 'haproxy-supervisor';
   const log = createLogger(options.logLevel);
-  const supervisor = new Supervisor(options, log);
+  const notifier = createNotifier(process.env, (message) => log.warn({ notify: message }, 'sd_notify failed'));
+  const supervisor = new Supervisor(options, log, systemdEvents(notifier));
   installSignalPolicy(supervisor, log);
   process.on('unhandledRejection', (error) => log.error({ err: error }, 'unhandled rejection'));
   try {
@@ -36,10 +39,13 @@ export async function runDaemon(args: DaemonArgs): Promise<number> {
     log.fatal({ err: error }, 'supervisor could not start');
     report({ ok: false, message: formatError(error), exitCode: exitCodeFor(error) });
     printError(formatError(error));
+    notifier.send({ STATUS: `failed to start: ${formatError(error).split('\n')[0] ?? ''}` });
+    notifier.close();
     return exitCodeFor(error);
   }
   await supervisor.stopped;
   await supervisor.close();
+  notifier.close();
   log.info('supervisor exited');
   return 0;
 }

@@ -19,6 +19,9 @@ export const daemonOptions = {
   'ready-timeout': { type: 'string', default: defaults.readyTimeout, describe: 'How long a new generation may take to serve before the reload fails' },
   'socket-group': { type: 'string', describe: 'Group allowed on the control socket (mode 0660 instead of 0600)' },
   'log-level': { type: 'string', default: defaults.logLevel, describe: 'fatal, error, warn, info, debug, trace or silent' },
+  watch: { type: 'boolean', default: defaults.watch, describe: 'Reload when the config or a file it references changes (--no-watch: only on request)' },
+  'watch-quiet': { type: 'string', default: defaults.watchQuiet, describe: 'Changes must be quiet this long before a reload' },
+  'watch-max-wait': { type: 'string', default: defaults.watchMaxWait, describe: 'A stream of changes reloads at the latest this long after the first' },
 } satisfies Record<string, YargsOption>;
 
 /** Parsed daemon options as yargs gives them. */
@@ -32,6 +35,9 @@ export type DaemonArgs = {
   readyTimeout: string;
   socketGroup?: string;
   logLevel: string;
+  watch: boolean;
+  watchQuiet: string;
+  watchMaxWait: string;
 };
 
 /** yargs' parsed arguments → the partial options that config/ resolves. */
@@ -46,6 +52,9 @@ export function toPartialOptions(args: DaemonArgs): PartialOptions {
     readyTimeout: args.readyTimeout,
     socketGroup: args.socketGroup,
     logLevel: args.logLevel,
+    watch: args.watch,
+    watchQuiet: args.watchQuiet,
+    watchMaxWait: args.watchMaxWait,
   };
 }
 

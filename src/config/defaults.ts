@@ -21,6 +21,12 @@ export const defaults = {
   respawnBackoffMax: '30s',
   /** A generation that served this long resets the crash backoff. */
   respawnResetAfter: '10s',
+  /** Reload when the config or a file it references changes. */
+  watch: true,
+  /** Changes must be quiet this long before a reload. */
+  watchQuiet: '250ms',
+  /** …but a stream of changes reloads at the latest this long after the first one. */
+  watchMaxWait: '2s',
   /** How many finished generations and reloads status keeps. */
   historySize: 20,
 } as const;

@@ -17,6 +17,9 @@ export type PartialOptions = {
   respawnBackoff?: string | number;
   respawnBackoffMax?: string | number;
   respawnResetAfter?: string | number;
+  watch?: boolean;
+  watchQuiet?: string | number;
+  watchMaxWait?: string | number;
 };
 
 /** Options resolved once: absolute paths, durations in ms. */
@@ -33,6 +36,9 @@ export type Options = {
   respawnBackoffMs: number;
   respawnBackoffMaxMs: number;
   respawnResetAfterMs: number;
+  watch: boolean;
+  watchQuietMs: number;
+  watchMaxWaitMs: number;
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -77,5 +83,8 @@ export function resolveOptions(partial: PartialOptions): Options {
     respawnBackoffMs: duration('respawn-backoff', partial.respawnBackoff ?? defaults.respawnBackoff),
     respawnBackoffMaxMs: duration('respawn-backoff-max', partial.respawnBackoffMax ?? defaults.respawnBackoffMax),
     respawnResetAfterMs: duration('respawn-reset-after', partial.respawnResetAfter ?? defaults.respawnResetAfter),
+    watch: partial.watch ?? defaults.watch,
+    watchQuietMs: duration('watch-quiet', partial.watchQuiet ?? defaults.watchQuiet),
+    watchMaxWaitMs: duration('watch-max-wait', partial.watchMaxWait ?? defaults.watchMaxWait),
   };
 }

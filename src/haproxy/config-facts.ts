@@ -16,6 +16,8 @@ export type ConfigFacts = {
   abnsBinds: string[];
   daemon: string | undefined;
   unreadable: string[];
+  /** Config files with no bytes: a truncated write, never something to load (haproxy -c accepts it). */
+  empty: string[];
 };
 
 const where = (line: ConfigLine): string => `${line.file}:${line.line}`;
@@ -50,6 +52,7 @@ export function readConfigFacts(configPaths: string[]): ConfigFacts {
     abnsBinds: [],
     daemon: undefined,
     unreadable: [],
+    empty: [],
   };
   for (const file of files) {
     let text: string;
@@ -59,6 +62,7 @@ export function readConfigFacts(configPaths: string[]): ConfigFacts {
       facts.unreadable.push(file);
       continue;
     }
+    if (text.length === 0) facts.empty.push(file);
     for (const line of parseConfig(file, text)) {
       const [first, second] = line.words;
       if (line.section === 'global') {

@@ -17,6 +17,13 @@ export function assessReadiness(facts: ConfigFacts, drainTimeoutMs: number): Fin
       fix: 'Remove `master-worker` from the global section.',
     });
   }
+  for (const file of facts.empty) {
+    findings.push({
+      level: 'error',
+      message: `${file} is empty: haproxy would accept it and serve nothing (a truncated write?).`,
+      fix: 'Write the configuration into it (a comment is enough for an intentionally empty file).',
+    });
+  }
   const exposing = facts.statsSockets.filter((socket) => socket.unix && socket.levelAdmin && socket.exposeFd);
   if (exposing.length > 0) {
     findings.push({ level: 'ok', message: `stats socket ${exposing[0]?.address} exposes its listeners (${exposing[0]?.where}).` });

@@ -1,6 +1,7 @@
 import type { GenerationRecord } from './generation.js';
 import type { ReloadResult } from './reload.js';
 import type { CrashLoopStatus } from './respawn.js';
+import type { WatchStatus } from '../watch/config-watcher.js';
 
 /** `status --json`: stable, documented in the README. */
 export type Status = {
@@ -18,6 +19,7 @@ export type Status = {
   lastReload: ReloadResult | null;
   reloads: ReloadResult[];
   crashLoop: CrashLoopStatus & { looping: boolean };
+  watch: WatchStatus;
 };
 
 /** The public view of a generation record (the socket path and start ticks stay internal). */

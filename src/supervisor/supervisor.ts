@@ -11,12 +11,14 @@ import { adoptProcess } from '../system/adopted.js';
 import { acquirePidfile, releasePidfile } from '../system/pidfile.js';
 import { isSameProcess, readComm } from '../system/proc.js';
 import { version } from '../version.js';
+import { ConfigWatcher } from '../watch/config-watcher.js';
 import { Deadlines } from './deadlines.js';
 import { Generation, type ExitReason, type GenerationRecord } from './generation.js';
 import { launchGeneration, watchExit } from './launch.js';
 import { Registry } from './registry.js';
-import { ReloadQueue } from './reload-queue.js';
+import { ReloadQueue, type Batch } from './reload-queue.js';
 import { runReload, type ReloadContext, type ReloadMode, type ReloadResult, type ReloadTrigger } from './reload.js';
+import type { SupervisorEvents } from './notify-policy.js';
 import { RespawnPolicy } from './respawn.js';
 import { loadState, StateStore, type PersistedState } from './state-store.js';
 import { publicGeneration, type Status } from './status.js';
@@ -37,6 +39,7 @@ export class Supervisor {
   #queue: ReloadQueue<ReloadMode, ReloadTrigger, ReloadResult>;
   #store: StateStore | undefined;
   #server: ControlServer | undefined;
+  #watcher: ConfigWatcher | undefined;
   #state: Status['supervisor']['state'] = 'starting';
   #nextReloadId = 1;
   /** The config fragment with the per-generation socket (haproxy/supervisor-socket.ts). */
@@ -50,9 +53,12 @@ export class Supervisor {
     this.#stoppedResolve = resolve;
   });
 
-  constructor(options: Options, log: Logger) {
+  readonly #events: SupervisorEvents | undefined;
+
+  constructor(options: Options, log: Logger, events?: SupervisorEvents) {
     this.#options = options;
     this.#log = log;
+    this.#events = events;
     this.#paths = runDirPaths(options.runDir);
     this.#deadlines = new Deadlines({ killGraceMs: options.killGraceMs, maxDraining: options.maxDraining });
     this.#respawn = new RespawnPolicy({
@@ -60,7 +66,7 @@ export class Supervisor {
       backoffMaxMs: options.respawnBackoffMaxMs,
       resetAfterMs: options.respawnResetAfterMs,
     });
-    this.#queue = new ReloadQueue((batch) => runReload(this.#reloadContext(), batch));
+    this.#queue = new ReloadQueue((batch) => this.#runReload(batch));
   }
 
   /**
@@ -84,6 +90,12 @@ export class Supervisor {
     this.#nextReloadId = persisted.nextReloadId;
     this.#store = new StateStore(this.#paths.state, () => this.#snapshot(), (error) => this.#log.error({ err: error }, 'cannot write state.json'));
     this.#log.info({ runDir: this.#options.runDir, config: this.#options.config }, 'supervisor started');
+    if (this.#options.watch) {
+      const log = this.#log.child({ component: 'watch' });
+      this.#watcher = new ConfigWatcher({ config: this.#options.config, quietMs: this.#options.watchQuietMs, maxWaitMs: this.#options.watchMaxWaitMs, log }, () =>
+        this.reload('reload', 'watch'),
+      );
+    }
     const adopted = this.#adopt(persisted);
     // Generations a previous supervisor left serving are taken over like a reload: hitless, via -x.
     const result = await this.reload(adopted.some((generation) => generation.state === 'active') ? 'reload' : 'start', 'start');
@@ -96,7 +108,9 @@ export class Supervisor {
       throw new ReloadError(result.error?.message ?? 'start failed', result.error?.phase ?? 'spawn', result.error?.lines ?? []);
     }
     if (this.#state === 'starting') this.#state = 'running'; // unless a stop arrived meanwhile
+    this.#watcher?.start();
     this.#changed();
+    this.#events?.started(this.status());
     return result;
   }
 
@@ -158,12 +172,15 @@ export class Supervisor {
       lastReload: this.#reloads.at(-1) ?? null,
       reloads: [...this.#reloads].reverse(),
       crashLoop: { ...this.#respawn.status(), looping: this.#respawn.looping },
+      watch: this.#watcher?.status() ?? { enabled: false, files: [], directories: [] },
     };
   }
 
   async #stop(options: StopOptions): Promise<void> {
     this.#state = 'stopping';
     this.#log.info(options, 'stopping');
+    this.#events?.stopping();
+    await this.#watcher?.close();
     clearTimeout(this.#respawnTimer);
     await this.#queue.close(new ReloadError('The supervisor is stopping.', 'stopping'));
     const live = this.#registry.live();
@@ -186,6 +203,19 @@ export class Supervisor {
     await this.#store?.settled();
     this.#log.info('every generation exited');
     this.#stoppedResolve();
+  }
+
+  /** One transaction; the watcher learns which content each successful (or failed) reload read. */
+  async #runReload(batch: Batch<ReloadMode, ReloadTrigger>): Promise<ReloadResult> {
+    const captured = await this.#watcher?.capture();
+    if (this.#state !== 'starting') this.#events?.reloadStarting(batch.mode);
+    const result = await runReload(this.#reloadContext(), batch);
+    if (captured !== undefined && this.#watcher !== undefined) {
+      if (result.ok && result.generation !== undefined) this.#watcher.loaded(captured);
+      else if (!result.ok) this.#watcher.failed(captured, result.error?.message ?? 'reload failed');
+    }
+    if (this.#state !== 'starting') this.#events?.reloadFinished(result, this.status());
+    return result;
   }
 
   #reloadContext(): ReloadContext {

@@ -46,8 +46,10 @@ export class Sandbox {
   }
 
   /** Starts `run` in the foreground as a child of the test; resolves once the first generation serves. */
+  /** Watching is off unless `extra` says `--watch`: other tests trigger their reloads explicitly. */
   async run(extra: string[] = [], env: Record<string, string> = {}): Promise<void> {
-    this.daemon = execa('node', [CLI, 'run', '-f', this.config, '--run-dir', this.runDir, '--log-level', 'info', ...extra], {
+    const watch = extra.some((arg) => arg === '--watch') ? [] : ['--no-watch'];
+    this.daemon = execa('node', [CLI, 'run', '-f', this.config, '--run-dir', this.runDir, '--log-level', 'info', ...watch, ...extra], {
       reject: false,
       all: true,
       buffer: false,
@@ -99,6 +101,7 @@ export type StatusJson = {
   lastReload: { id: number; ok: boolean; mode: string; hitless: boolean; durationMs: number; error?: { message: string; lines: string[] } } | null;
   reloads: Array<{ id: number; ok: boolean; triggers: string[] }>;
   crashLoop: { consecutiveCrashes: number; looping: boolean };
+  watch: { enabled: boolean; files: string[]; directories: string[]; lastChange?: { at: string; files: string[] }; lastError?: string };
 };
 
 /** A fresh Sandbox and free port per test; after each test the daemon is stopped and no haproxy may be left. */

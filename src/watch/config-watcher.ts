@@ -1,0 +1,181 @@
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import { watch, type FSWatcher } from 'chokidar';
+import type { Logger } from 'pino';
+import { expandConfigPaths } from '../haproxy/config-files.js';
+import { referencedFiles } from '../haproxy/config-references.js';
+import { changedFiles, fingerprint, snapshot, type Snapshot } from './content-hash.js';
+import { Settle } from './settle.js';
+
+/** What `status` shows about watching. */
+export type WatchStatus = {
+  enabled: boolean;
+  files: string[];
+  directories: string[];
+  lastChange?: { at: string; files: string[] };
+  lastError?: string;
+};
+
+export type WatchOptions = { config: string[]; quietMs: number; maxWaitMs: number; log: Logger };
+
+/** Result of the reload a change asked for, as far as the watcher needs it. */
+export type WatchReload = (changed: string[]) => Promise<{ ok: boolean; error?: { message: string } }>;
+
+/**
+ * Reloads when what haproxy reads really changed: the config files (a `-f` directory's `*.cfg` included) and the
+ * files they reference (certificates, maps, pattern files, Lua, error files).
+ * - It watches directories, never inodes, so editors' and config management's rename-over saves and Kubernetes'
+ *   `..data` symlink swaps are seen.
+ * - Events only start a settle window (quiet period, maximum wait); content hashes then decide, so touches,
+ *   same-content rewrites and half-written states that end up equal do nothing.
+ * - A missing config file is an error reported once, never a reload.
+ * - Content that failed to load is not retried until it changes again.
+ * - After every successful reload, whatever its trigger, the baseline becomes the content captured when that
+ *   reload started, and the watched set is recomputed.
+ */
+export class ConfigWatcher {
+  readonly #options: WatchOptions;
+  readonly #reload: WatchReload;
+  readonly #settle: Settle;
+  #watcher: FSWatcher | undefined;
+  #directories = new Set<string>();
+  #files: string[] = [];
+  #baseline: Snapshot = { digests: new Map(), missing: [] };
+  #baselineFingerprint = '';
+  #failedFingerprint: string | undefined;
+  #lastChange: WatchStatus['lastChange'];
+  #lastError: string | undefined;
+  #evaluating = false;
+  #again = false;
+  #closed = false;
+
+  constructor(options: WatchOptions, reload: WatchReload) {
+    this.#options = options;
+    this.#reload = reload;
+    this.#settle = new Settle({ quietMs: options.quietMs, maxWaitMs: options.maxWaitMs }, () => void this.#evaluate());
+  }
+
+  /** The files a reload starting now will read, and their content: call when a reload starts. */
+  async capture(): Promise<Snapshot> {
+    return snapshot(this.#currentFiles());
+  }
+
+  /** A reload that read `captured` succeeded: that content is what runs now. */
+  loaded(captured: Snapshot): void {
+    this.#baseline = captured;
+    this.#baselineFingerprint = fingerprint(captured);
+    this.#failedFingerprint = undefined;
+    this.#lastError = undefined;
+    this.#rewatch();
+  }
+
+  /** A reload that read `captured` failed: do not retry that content. */
+  failed(captured: Snapshot, message: string): void {
+    this.#failedFingerprint = fingerprint(captured);
+    this.#lastError = message;
+  }
+
+  /** Starts watching (after the first generation serves). */
+  start(): void {
+    this.#watcher = watch([], { ignoreInitial: true, depth: 0, followSymlinks: false, ignorePermissionErrors: true });
+    this.#watcher.on('all', () => this.#settle.poke());
+    this.#watcher.on('error', (error) => this.#options.log.warn({ err: error }, 'watch error'));
+    this.#rewatch();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#settle.cancel();
+    await this.#watcher?.close();
+  }
+
+  status(): WatchStatus {
+    return {
+      enabled: true,
+      files: this.#files,
+      directories: [...this.#directories].sort(),
+      ...(this.#lastChange === undefined ? {} : { lastChange: this.#lastChange }),
+      ...(this.#lastError === undefined ? {} : { lastError: this.#lastError }),
+    };
+  }
+
+  #currentFiles(): string[] {
+    return [...new Set([...expandConfigPaths(this.#options.config), ...referencedFiles(this.#options.config)])].sort();
+  }
+
+  /** Directories to watch: each `-f` directory, and the directory holding every file (config or referenced). */
+  #directoriesFor(files: string[]): Set<string> {
+    const directories = new Set<string>();
+    for (const entry of this.#options.config) directories.add(isDirectory(entry) ? entry : path.dirname(entry));
+    for (const file of files) {
+      directories.add(path.dirname(file));
+      if (isDirectory(file)) directories.add(file); // a crt directory
+    }
+    return directories;
+  }
+
+  #rewatch(): void {
+    this.#files = this.#currentFiles();
+    const wanted = this.#directoriesFor(this.#files);
+    if (this.#watcher === undefined || this.#closed) return;
+    const added = [...wanted].filter((directory) => !this.#directories.has(directory));
+    const removed = [...this.#directories].filter((directory) => !wanted.has(directory));
+    if (removed.length > 0) this.#watcher.unwatch(removed);
+    if (added.length > 0) this.#watcher.add(added);
+    this.#directories = wanted;
+    if (added.length + removed.length > 0) this.#options.log.info({ directories: [...wanted].sort() }, 'watching');
+  }
+
+  async #evaluate(): Promise<void> {
+    if (this.#closed) return;
+    if (this.#evaluating) {
+      this.#again = true;
+      return;
+    }
+    this.#evaluating = true;
+    try {
+      const files = this.#currentFiles();
+      const now = await snapshot(files);
+      const configFiles = new Set(expandConfigPaths(this.#options.config));
+      const missingConfig = now.missing.filter((file) => configFiles.has(file));
+      const emptyConfig = [...configFiles].filter((file) => now.digests.get(file) === EMPTY_DIGEST);
+      if (missingConfig.length + emptyConfig.length > 0) {
+        const what = [...missingConfig.map((file) => `${file} (missing)`), ...emptyConfig.map((file) => `${file} (empty)`)];
+        const message = `Config file missing: ${what.join(', ')}; not reloading until it is back.`;
+        if (this.#lastError !== message) this.#options.log.error({ files: what }, message);
+        this.#lastError = message;
+        return;
+      }
+      const current = fingerprint(now);
+      if (current === this.#baselineFingerprint) {
+        if (this.#lastError?.startsWith('Config file missing') === true) this.#lastError = undefined;
+        return;
+      }
+      if (current === this.#failedFingerprint) return; // the same content already failed: wait for another change
+      const changed = changedFiles(this.#baseline, now);
+      this.#lastChange = { at: new Date().toISOString(), files: changed };
+      this.#options.log.info({ changed }, 'configuration changed: reloading');
+      const result = await this.#reload(changed);
+      if (!result.ok) this.#options.log.error({ changed, error: result.error?.message }, 'reload after a configuration change failed; still serving the previous configuration');
+    } catch (error) {
+      this.#options.log.error({ err: error }, 'watch evaluation failed');
+    } finally {
+      this.#evaluating = false;
+      if (this.#again) {
+        this.#again = false;
+        this.#settle.poke();
+      }
+    }
+  }
+}
+
+/** sha256 of zero bytes: a config file caught between truncate and write. */
+const EMPTY_DIGEST = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+function isDirectory(file: string): boolean {
+  try {
+    return statSync(file).isDirectory();
+  } catch {
+    return false;
+  }
+}
