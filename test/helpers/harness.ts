@@ -12,8 +12,8 @@ export { freePort };
 export const CLI = path.resolve(import.meta.dirname, '../../dist/cli/main.js');
 
 
-/** An HTTP config answering `body` itself on 127.0.0.1:port (no backend needed). */
-export function httpConfig(port: number, body: string, extraGlobal = ''): string {
+/** An HTTP config with one frontend on 127.0.0.1:port whose lines follow the bind line. */
+export function frontendConfig(port: number, frontendLines: string[], extraGlobal = ''): string {
   return `global
     hard-stop-after 30s
 ${extraGlobal}
@@ -24,8 +24,12 @@ defaults
     timeout server 30s
 frontend fe
     bind 127.0.0.1:${port}
-    http-request return status 200 content-type text/plain string "${body}"
-`;
+${frontendLines.map((line) => `    ${line}\n`).join('')}`;
+}
+
+/** An HTTP config answering `body` itself on 127.0.0.1:port (no backend needed). */
+export function httpConfig(port: number, body: string, extraGlobal = ''): string {
+  return frontendConfig(port, [`http-request return status 200 content-type text/plain string "${body}"`], extraGlobal);
 }
 
 export type CliResult = { exitCode: number; stdout: string; stderr: string };

@@ -4,7 +4,7 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { freePort, httpConfig, useSandbox, type Sandbox } from '../helpers/harness.js';
+import { freePort, frontendConfig, httpConfig, useSandbox, type Sandbox } from '../helpers/harness.js';
 import { Probe } from '../helpers/probe.js';
 
 const context = useSandbox();
@@ -124,15 +124,7 @@ describe('reload on configuration change', () => {
     const map = path.join(sandbox.dir, 'maps', 'paths.map');
     mkdirSync(path.dirname(map));
     writeFileSync(map, '/ from-map-1\n');
-    sandbox.writeConfig(`defaults
-    mode http
-    timeout connect 2s
-    timeout client 30s
-    timeout server 30s
-frontend fe
-    bind 127.0.0.1:${port}
-    http-request return status 200 content-type text/plain lf-string "%[path,map(${map},none)]"
-`);
+    sandbox.writeConfig(frontendConfig(port, [`http-request return status 200 content-type text/plain lf-string "%[path,map(${map},none)]"`]));
     await sandbox.run(WATCH);
     expect(await body(port)).toBe('from-map-1');
     expect((await sandbox.status()).watch.files).toContain(map);

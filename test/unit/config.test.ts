@@ -1,7 +1,7 @@
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempDirs } from '../helpers/temp-dirs.js';
 import { formatDuration, parseDuration } from '../../src/config/duration.js';
 import { resolveOptions } from '../../src/config/options.js';
 import { OptionError } from '../../src/errors.js';
@@ -10,15 +10,7 @@ import { expandConfigPaths } from '../../src/haproxy/config-files.js';
 import { tokenize } from '../../src/haproxy/config-parse.js';
 import { assessReadiness } from '../../src/haproxy/readiness.js';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'hs-unit-'));
-  dirs.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = useTempDirs();
 
 describe('durations', () => {
   it.each([

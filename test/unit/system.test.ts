@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { useTempDirs } from '../helpers/temp-dirs.js';
 import { exitCodeFor } from '../../src/cli/exit-codes.js';
 import { HaproxyCheckError, NotRunningError, OptionError, ReloadError, RemoteError, RunDirOwnedError } from '../../src/errors.js';
 import { installSignalPolicy } from '../../src/supervisor/signal-policy.js';
@@ -14,15 +14,7 @@ import { acquirePidfile, releasePidfile } from '../../src/system/pidfile.js';
 import { identify, isSameProcess } from '../../src/system/proc.js';
 import { signalIdentity } from '../../src/system/signals.js';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'hs-unit-'));
-  dirs.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = useTempDirs();
 
 describe('process identity', () => {
   it('knows a live process by pid and start time, and refuses to signal a recorded identity that no longer matches', async () => {

@@ -1,21 +1,13 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { useTempDirs } from '../helpers/temp-dirs.js';
 import { referencedFiles } from '../../src/haproxy/config-references.js';
 import { changedFiles, fingerprint, snapshot } from '../../src/watch/content-hash.js';
 import { Settle } from '../../src/watch/settle.js';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'hs-unit-'));
-  dirs.push(dir);
-  return dir;
-}
-afterEach(() => {
-  vi.useRealTimers();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = useTempDirs();
+afterEach(() => vi.useRealTimers());
 
 describe('Settle', () => {
   it('acts once after a quiet period, and at the latest after the maximum wait', () => {
