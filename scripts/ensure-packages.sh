@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the supervisor, its tests and its bench need from Debian's packages when missing (as root):
-# haproxy, and ab (apache2-utils) for the bench and its smoke test. Otherwise says how.
+# haproxy; ab (apache2-utils) for the bench and its smoke test; openssl for the demo's certificate. Otherwise
+# says how.
 missing=()
 command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
 command -v ab >/dev/null 2>&1 || missing+=(apache2-utils)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 [ "${#missing[@]}" -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "Missing: ${missing[*]}. Run 'sudo apt-get install -y ${missing[*]}' first." >&2
