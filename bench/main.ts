@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { haproxyPids, killAll } from '../test/helpers/haproxy-processes.js';
@@ -9,7 +9,7 @@ import { BENCH_MARKER } from './subjects.js';
 import { ensureAb } from './tools.js';
 
 /**
- * npm run bench [-- --quick | --smoke] [--out DIR]
+ * npm run bench [-- --quick | --smoke] [--out DIR]   |   npm run bench -- --render bench/results/<date>.json
  * Full: every mode × ab over c ∈ {100, 200} × every {200, 50} ms × keep-alive or not, plus the per-request probe
  * (c=100 every 200 ms, c=200 every 50 ms); racing; latency on a
  * small and a 5 000-backend config; footprint over 1 000 reloads. --quick: under 3 minutes. --smoke: seconds
@@ -71,7 +71,21 @@ function log(message: string): void {
   process.stderr.write(`[bench] ${message}\n`);
 }
 
+/** `--render results.json`: re-renders the .md and .svg of an earlier run beside it (no measuring). */
+function render(file: string): void {
+  const result = JSON.parse(readFileSync(file, 'utf8')) as BenchResult;
+  const stem = file.replace(/\.json$/, '');
+  writeFileSync(`${stem}.md`, `${toMarkdown(result)}\n![failed requests per mode](${path.basename(stem)}.svg)\n`);
+  writeFileSync(`${stem}.svg`, toSvg(result));
+  process.stdout.write(`rendered ${stem}.{md,svg}\n`);
+}
+
 async function main(): Promise<void> {
+  const renderIndex = args.indexOf('--render');
+  if (renderIndex >= 0) {
+    render(path.resolve(args[renderIndex + 1] ?? ''));
+    return;
+  }
   ensureAb();
   const result: BenchResult = {
     date: new Date().toISOString().slice(0, 10),
@@ -119,9 +133,13 @@ async function main(): Promise<void> {
   process.stdout.write(`${toMarkdown(result)}\nWritten to ${outDir}\n`);
 }
 
-try {
-  await main();
-} finally {
-  const left = killAll(haproxyPids(BENCH_MARKER));
-  if (left > 0) log(`killed ${left} haproxy process(es) left by the bench`);
+if (args.includes('--render')) {
+  await main(); // measures nothing, starts nothing: nothing to clean up
+} else {
+  try {
+    await main();
+  } finally {
+    const left = killAll(haproxyPids(BENCH_MARKER));
+    if (left > 0) log(`killed ${left} haproxy process(es) left by the bench`);
+  }
 }

@@ -30,7 +30,7 @@ export function toMarkdown(result: BenchResult): string {
     lines.push(`## Reload under load: ${scenario}`, '');
     lines.push('| mode | requests | failed | failures by kind | reloads done | mean ms | p95 ms | orphans after 5 s |', '|---|---:|---:|---|---:|---:|---:|---:|');
     for (const row of result.load.filter((candidate) => scenarioName(candidate) === scenario)) {
-      lines.push(`| ${MODE_LABELS[row.mode]} | ${row.requests} | ${row.failed} | ${failureKinds(row)} | ${row.mode === 'none' ? '-' : row.reloads} | ${row.meanMs} | ${row.p95Ms} | ${row.orphans} |`);
+      lines.push(`| ${MODE_LABELS[row.mode]} | ${row.requests} | ${row.aborted ? 'aborted' : row.failed} | ${failureKinds(row)} | ${row.mode === 'none' ? '-' : row.reloads} | ${row.meanMs} | ${row.p95Ms} | ${row.orphans} |`);
     }
     lines.push('');
   }
@@ -56,12 +56,13 @@ export function toMarkdown(result: BenchResult): string {
 export function toSvg(result: BenchResult): string {
   const scenarios = [...new Set(result.load.map(scenarioName))];
   const modes = [...new Set(result.load.map((row) => row.mode))];
-  const max = Math.max(1, ...result.load.map((row) => row.failed));
+  const max = Math.max(1, ...result.load.filter((row) => !row.aborted).map((row) => row.failed));
   const scale = (value: number): number => (value === 0 ? 0 : 4 + (Math.log10(value + 1) / Math.log10(max + 1)) * 196);
   const rowHeight = 16;
   const groupHeight = modes.length * rowHeight + 30;
   const height = 40 + scenarios.length * groupHeight;
-  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="760" height="${height}" font-family="sans-serif" font-size="12">`];
+  const barX = 380;
+  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="820" height="${height}" font-family="sans-serif" font-size="12">`];
   parts.push(`<text x="10" y="20" font-size="14" font-weight="bold">Failed requests per mode (log scale) — ${result.date}</text>`);
   scenarios.forEach((scenario, group) => {
     const top = 40 + group * groupHeight;
@@ -70,11 +71,16 @@ export function toSvg(result: BenchResult): string {
       const row = result.load.find((candidate) => candidate.mode === mode && scenarioName(candidate) === scenario);
       if (row === undefined) return;
       const y = top + 20 + index * rowHeight;
-      const width = scale(row.failed);
-      const color = row.failed === 0 ? '#2a9d38' : '#d1495b';
       parts.push(`<text x="10" y="${y + 11}">${MODE_LABELS[mode]}</text>`);
-      parts.push(`<rect x="300" y="${y}" width="${width}" height="12" fill="${color}"/>`);
-      parts.push(`<text x="${306 + width}" y="${y + 11}">${row.failed}${row.aborted ? ' (ab aborted)' : ''}</text>`);
+      if (row.aborted) {
+        // ab gave up after 10 connect failures: the count is unknown (the probe rows have it).
+        parts.push(`<rect x="${barX}" y="${y}" width="200" height="12" fill="#b0b0b0"/>`);
+        parts.push(`<text x="${barX + 206}" y="${y + 11}">ab aborted: count unknown</text>`);
+        return;
+      }
+      const width = scale(row.failed);
+      parts.push(`<rect x="${barX}" y="${y}" width="${width}" height="12" fill="${row.failed === 0 ? '#2a9d38' : '#d1495b'}"/>`);
+      parts.push(`<text x="${barX + 6 + width}" y="${y + 11}">${row.failed}</text>`);
     });
   });
   parts.push('</svg>');

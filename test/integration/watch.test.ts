@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
@@ -117,6 +117,21 @@ describe('reload on configuration change', () => {
 
     sandbox.writeConfig(httpConfig(port, 'fixed'));
     await expect.poll(() => body(port), { timeout: 10_000, interval: 20 }).toBe('fixed');
+    expect((await sandbox.status()).watch.lastError).toBeUndefined();
+  });
+
+  it('reports a deleted config file once without reloading, and picks it up when it comes back', async () => {
+    sandbox.writeConfig(httpConfig(port, 'here'));
+    await sandbox.run(WATCH);
+    rmSync(sandbox.config);
+    await expect.poll(async () => (await sandbox.status()).watch.lastError ?? '', { timeout: 10_000 }).toMatch(/missing/);
+    await sleep(1000);
+    expect(await watchReloads()).toHaveLength(0);
+    expect(await body(port)).toBe('here');
+    expect(sandbox.output.match(/Config file missing/g)).toHaveLength(1);
+
+    sandbox.writeConfig(httpConfig(port, 'back'));
+    await expect.poll(() => body(port), { timeout: 10_000, interval: 20 }).toBe('back');
     expect((await sandbox.status()).watch.lastError).toBeUndefined();
   });
 
