@@ -5,6 +5,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { haproxyPids, killAll } from '../test/helpers/haproxy-processes.js';
+import { frontendConfig } from '../test/helpers/configs.js';
 import { isAlive } from '../test/helpers/os-probes.js';
 
 /** Marker in every bench temp dir (processes are attributed to a run by it). */
@@ -29,18 +30,8 @@ export const MODE_LABELS: Record<Mode, string> = {
 
 /** A small HTTP config answering itself, with an `expose-fd` stats socket for the raw -x mode. */
 export function smallConfig(port: number, dir: string, extra = ''): string {
-  return `global
-    hard-stop-after 10s
-    stats socket ${dir}/admin.sock mode 600 level admin expose-fd listeners
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 30s
-    timeout server 30s
-frontend fe
-    bind 127.0.0.1:${port}
-    http-request return status 200 content-type text/plain string "ok"
-${extra}`;
+  const global = `    stats socket ${dir}/admin.sock mode 600 level admin expose-fd listeners`;
+  return `${frontendConfig(port, ['http-request return status 200 content-type text/plain string "ok"'], global)}${extra}`;
 }
 
 /** The small config plus `backends` backends of 4 servers each (a large config, for reload latency). */
