@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { parseDuration } from '../config/duration.js';
-import { expandConfigPaths } from './config-files.js';
-import { parseConfig, type ConfigLine } from './config-parse.js';
+import { loadConfig, type LoadedConfig } from './config-load.js';
+import type { ConfigLine } from './config-parse.js';
 
 /** A `stats socket` line of the global section. */
 export type StatsSocket = { address: string; unix: boolean; levelAdmin: boolean; exposeFd: boolean; where: string };
@@ -16,7 +15,6 @@ export type ConfigFacts = {
   abnsBinds: string[];
   daemon: string | undefined;
   unreadable: string[];
-  /** Config files with no bytes: a truncated write, never something to load (haproxy -c accepts it). */
   empty: string[];
 };
 
@@ -40,42 +38,34 @@ function statsSocket(line: ConfigLine): StatsSocket {
   };
 }
 
-/** Reads the facts of the files haproxy would load for these `-f` arguments. */
-export function readConfigFacts(configPaths: string[]): ConfigFacts {
-  const files = expandConfigPaths(configPaths);
+/** The facts of a loaded configuration. */
+export function configFacts(config: LoadedConfig): ConfigFacts {
   const facts: ConfigFacts = {
-    files,
+    files: config.files,
     statsSockets: [],
     hardStopAfterMs: undefined,
     masterWorker: undefined,
     noreuseport: undefined,
     abnsBinds: [],
     daemon: undefined,
-    unreadable: [],
-    empty: [],
+    unreadable: config.unreadable,
+    empty: config.empty,
   };
-  for (const file of files) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      facts.unreadable.push(file);
-      continue;
+  for (const line of config.lines) {
+    const [first, second] = line.words;
+    if (line.section === 'global') {
+      if (first === 'stats' && second === 'socket') facts.statsSockets.push(statsSocket(line));
+      else if (first === 'hard-stop-after' && second !== undefined) facts.hardStopAfterMs = parseDuration(second);
+      else if (first === 'master-worker') facts.masterWorker = where(line);
+      else if (first === 'noreuseport') facts.noreuseport = where(line);
+      else if (first === 'daemon') facts.daemon = where(line);
     }
-    if (text.length === 0) facts.empty.push(file);
-    for (const line of parseConfig(file, text)) {
-      const [first, second] = line.words;
-      if (line.section === 'global') {
-        if (first === 'stats' && second === 'socket') facts.statsSockets.push(statsSocket(line));
-        else if (first === 'hard-stop-after' && second !== undefined) facts.hardStopAfterMs = parseDuration(second);
-        else if (first === 'master-worker') facts.masterWorker = where(line);
-        else if (first === 'noreuseport') facts.noreuseport = where(line);
-        else if (first === 'daemon') facts.daemon = where(line);
-      }
-      if (first === 'bind' && line.words.slice(1).some((word) => word.startsWith('abns@'))) {
-        facts.abnsBinds.push(where(line));
-      }
-    }
+    if (first === 'bind' && line.words.slice(1).some((word) => word.startsWith('abns@'))) facts.abnsBinds.push(where(line));
   }
   return facts;
+}
+
+/** Reads the facts of the files haproxy would load for these `-f` arguments. */
+export function readConfigFacts(configPaths: string[]): ConfigFacts {
+  return configFacts(loadConfig(configPaths));
 }

@@ -1,7 +1,7 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { expandConfigPaths } from './config-files.js';
-import { parseConfig, type ConfigLine } from './config-parse.js';
+import type { LoadedConfig } from './config-load.js';
+import type { ConfigLine } from './config-parse.js';
 
 /** Keywords on bind/server lines whose argument is a file haproxy reads at start (configuration.txt §5). */
 const FILE_ARGUMENTS = new Map([
@@ -39,6 +39,7 @@ function referencesOf(line: ConfigLine): Reference[] {
     line.words.forEach((word, index) => {
       const next = line.words[index + 1];
       if (word === '-f' && next !== undefined) found.push({ file: next, base: 'none' });
+      if (!word.includes('map')) return; // cheap pre-check: most words hold no converter
       for (const match of word.matchAll(MAP_CONVERTER)) if (match[1] !== undefined) found.push({ file: match[1], base: 'none' });
     });
   }
@@ -51,22 +52,14 @@ function referencesOf(line: ConfigLine): Reference[] {
  * Relative paths resolve as haproxy does: against crt-base / ca-base when set, else the working directory.
  * Missing files are listed too (haproxy -c will say what is wrong with them).
  */
-export function referencedFiles(configPaths: string[], cwd = process.cwd()): string[] {
+export function configReferences(config: LoadedConfig, cwd = process.cwd()): string[] {
   const files = new Set<string>();
-  const lines: ConfigLine[] = [];
-  for (const file of expandConfigPaths(configPaths)) {
-    try {
-      lines.push(...parseConfig(file, readFileSync(file, 'utf8')));
-    } catch {
-      // Unreadable: the watcher reports it as missing.
-    }
-  }
   const bases = { crt: cwd, ca: cwd, none: cwd };
-  for (const line of lines) {
+  for (const line of config.lines) {
     if (line.section === 'global' && line.words[0] === 'crt-base' && line.words[1] !== undefined) bases.crt = path.resolve(cwd, line.words[1]);
     if (line.section === 'global' && line.words[0] === 'ca-base' && line.words[1] !== undefined) bases.ca = path.resolve(cwd, line.words[1]);
   }
-  for (const line of lines) {
+  for (const line of config.lines) {
     for (const reference of referencesOf(line)) {
       const resolved = path.resolve(bases[reference.base], reference.file);
       files.add(resolved);

@@ -163,3 +163,14 @@ function exitReason(record: GenerationRecord): ExitReason {
   if (record.state === 'draining') return 'drained';
   return 'crashed';
 }
+
+/**
+ * Hard stop of several generations: SIGTERM to each (recorded as terminated), SIGKILL after `graceMs` to any
+ * still alive; resolves once all have exited. Used by `restart` and `stop --hard`.
+ */
+export async function terminate(generations: Generation[], graceMs: number): Promise<void> {
+  for (const generation of generations) generation.escalate('terminate');
+  const timer = setTimeout(() => generations.forEach((generation) => generation.signal('SIGKILL')), graceMs);
+  await Promise.all(generations.map((generation) => generation.exited));
+  clearTimeout(timer);
+}

@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
 import { ReloadError, errorCode, type ReloadPhase } from '../errors.js';
 import { checkConfig } from '../haproxy/check.js';
-import { readConfigFacts } from '../haproxy/config-facts.js';
+import { configFacts } from '../haproxy/config-facts.js';
+import type { LoadedConfig } from '../haproxy/config-load.js';
 import { assessReadiness } from '../haproxy/readiness.js';
 import { haproxyEnv } from './launch.js';
-import type { Generation } from './generation.js';
+import { terminate, type Generation } from './generation.js';
 import { waitReady } from './readiness.js';
 import type { Registry } from './registry.js';
 import type { Batch } from './reload-queue.js';
@@ -51,8 +52,6 @@ export type ReloadContext = {
   launch: (transferFrom: string | undefined) => Promise<Generation>;
   /** Called for each generation that starts draining. */
   onDraining: (generation: Generation) => void;
-  /** Called with every result, before callers get it. */
-  onFinished: (result: ReloadResult) => void;
 };
 
 const TRANSFER_FAILURE = /old process socket|sockets to be transferred|sockets from the old process|expected number of sockets/;
@@ -63,7 +62,7 @@ const TRANSFER_FAILURE = /old process socket|sockets to be transferred|sockets f
  * identity-checked at that instant) with a deadline. Any failure before that soft-stops the new process and leaves
  * the older generations untouched and serving. A restart checks first: it must not kill anything for a bad config.
  */
-export async function runReload(context: ReloadContext, batch: Batch<ReloadMode, ReloadTrigger>): Promise<ReloadResult> {
+export async function runReload(context: ReloadContext, batch: Batch<ReloadMode, ReloadTrigger>, config: LoadedConfig): Promise<ReloadResult> {
   const started = performance.now();
   const result: ReloadResult = {
     id: context.takeReloadId(),
@@ -84,7 +83,7 @@ export async function runReload(context: ReloadContext, batch: Batch<ReloadMode,
       result.warnings.push('A generation was already serving; nothing to respawn.');
       return result;
     }
-    lint(context);
+    lint(config, context.drainTimeoutMs);
     let generation: Generation;
     if (batch.mode === 'restart') {
       await check(context, result);
@@ -105,13 +104,12 @@ export async function runReload(context: ReloadContext, batch: Batch<ReloadMode,
   }
   if (result.ok) log.info({ result }, 'reload succeeded');
   else log.error({ result }, 'reload failed');
-  context.onFinished(result);
   return result;
 }
 
-/** Refuses what cannot work under a supervisor (master-worker), before anything runs. */
-function lint(context: ReloadContext): void {
-  const findings = assessReadiness(readConfigFacts(context.config), context.drainTimeoutMs);
+/** Refuses what cannot work under a supervisor (master-worker, an empty file), before anything runs. */
+function lint(config: LoadedConfig, drainTimeoutMs: number): void {
+  const findings = assessReadiness(configFacts(config), drainTimeoutMs);
   const errors = findings.filter((finding) => finding.level === 'error');
   if (errors.length > 0) {
     throw new ReloadError(errors.map((finding) => `${finding.message} ${finding.fix ?? ''}`.trim()).join('\n'), 'lint');
@@ -219,13 +217,6 @@ function retireOlder(context: ReloadContext, result: ReloadResult, current: Gene
 /** Hard restart: every live generation gets SIGTERM, then SIGKILL after --kill-grace; waits for them to exit. */
 async function terminateAll(context: ReloadContext, result: ReloadResult): Promise<void> {
   const live = context.registry.live();
-  for (const generation of live) {
-    generation.escalate('terminate');
-    result.retired.push({ id: generation.id, pid: generation.pid });
-  }
-  const timer = setTimeout(() => {
-    for (const generation of live) generation.signal('SIGKILL');
-  }, context.killGraceMs);
-  await Promise.all(live.map((generation) => generation.exited));
-  clearTimeout(timer);
+  result.retired.push(...live.map((generation) => ({ id: generation.id, pid: generation.pid })));
+  await terminate(live, context.killGraceMs);
 }

@@ -6,6 +6,7 @@ import { runDirPaths } from '../config/run-dir.js';
 import { ControlServer } from '../control/server.js';
 import type { Reply, Request } from '../control/protocol.js';
 import { ReloadError } from '../errors.js';
+import { loadConfig } from '../haproxy/config-load.js';
 import { writeFragment } from '../haproxy/supervisor-socket.js';
 import { adoptProcess } from '../system/adopted.js';
 import { acquirePidfile, releasePidfile } from '../system/pidfile.js';
@@ -13,7 +14,7 @@ import { isSameProcess, readComm } from '../system/proc.js';
 import { version } from '../version.js';
 import { ConfigWatcher } from '../watch/config-watcher.js';
 import { Deadlines } from './deadlines.js';
-import { Generation, type ExitReason, type GenerationRecord } from './generation.js';
+import { Generation, terminate, type ExitReason, type GenerationRecord } from './generation.js';
 import { launchGeneration, watchExit } from './launch.js';
 import { Registry } from './registry.js';
 import { ReloadQueue, type Batch } from './reload-queue.js';
@@ -185,10 +186,7 @@ export class Supervisor {
     await this.#queue.close(new ReloadError('The supervisor is stopping.', 'stopping'));
     const live = this.#registry.live();
     if (options.hard) {
-      for (const generation of live) generation.escalate('terminate');
-      const timer = setTimeout(() => live.forEach((generation) => generation.signal('SIGKILL')), this.#options.killGraceMs);
-      await Promise.all(live.map((generation) => generation.exited));
-      clearTimeout(timer);
+      await terminate(live, this.#options.killGraceMs);
     } else {
       const deadline = new Date(Date.now() + (options.drainTimeoutMs ?? this.#options.drainTimeoutMs));
       for (const generation of live) {
@@ -205,11 +203,17 @@ export class Supervisor {
     this.#stoppedResolve();
   }
 
-  /** One transaction; the watcher learns which content each successful (or failed) reload read. */
+  /**
+   * One transaction, and everything that follows any result before its callers see it: history, the draining
+   * cap, respawn, state.json, which content the watcher now takes as loaded, systemd. The config is read and
+   * parsed once here, for the transaction's lint and the watcher's capture alike.
+   */
   async #runReload(batch: Batch<ReloadMode, ReloadTrigger>): Promise<ReloadResult> {
-    const captured = await this.#watcher?.capture();
+    const config = loadConfig(this.#options.config);
+    const captured = await this.#watcher?.capture(config);
     if (this.#state !== 'starting') this.#events?.reloadStarting(batch.mode);
-    const result = await runReload(this.#reloadContext(), batch);
+    const result = await runReload(this.#reloadContext(), batch, config);
+    this.#finished(result);
     if (captured !== undefined && this.#watcher !== undefined) {
       if (result.ok && result.generation !== undefined) this.#watcher.loaded(captured);
       else if (!result.ok) this.#watcher.failed(captured, result.error?.message ?? 'reload failed');
@@ -248,7 +252,6 @@ export class Supervisor {
         return generation;
       },
       onDraining: (generation) => this.#deadlines.track(generation),
-      onFinished: (result) => this.#finished(result),
     };
   }
 

@@ -2,8 +2,8 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
-import { expandConfigPaths } from '../haproxy/config-files.js';
-import { referencedFiles } from '../haproxy/config-references.js';
+import { loadConfig, type LoadedConfig } from '../haproxy/config-load.js';
+import { configReferences } from '../haproxy/config-references.js';
 import { changedFiles, fingerprint, snapshot, type Snapshot } from './content-hash.js';
 import { Settle } from './settle.js';
 
@@ -55,9 +55,9 @@ export class ConfigWatcher {
     this.#settle = new Settle({ quietMs: options.quietMs, maxWaitMs: options.maxWaitMs }, () => void this.#evaluate());
   }
 
-  /** The files a reload starting now will read, and their content: call when a reload starts. */
-  async capture(): Promise<Snapshot> {
-    return snapshot(this.#currentFiles());
+  /** The files a reload starting now will read (from its already parsed config), and their content. */
+  async capture(config: LoadedConfig): Promise<Snapshot> {
+    return snapshot(filesOf(config));
   }
 
   /** A reload that read `captured` succeeded: that content is what runs now. */
@@ -66,7 +66,7 @@ export class ConfigWatcher {
     this.#baselineFingerprint = fingerprint(captured);
     this.#failedFingerprint = undefined;
     this.#lastError = undefined;
-    this.#rewatch();
+    this.#rewatch([...captured.digests.keys(), ...captured.missing].sort());
   }
 
   /** A reload that read `captured` failed: do not retry that content. */
@@ -80,7 +80,8 @@ export class ConfigWatcher {
     this.#watcher = watch([], { ignoreInitial: true, depth: 0, followSymlinks: false, ignorePermissionErrors: true });
     this.#watcher.on('all', () => this.#settle.poke());
     this.#watcher.on('error', (error) => this.#options.log.warn({ err: error }, 'watch error'));
-    this.#rewatch();
+    // Normally set by loaded() from the first reload; computed here when that reload failed (after adoption).
+    this.#rewatch(this.#files.length > 0 ? this.#files : filesOf(loadConfig(this.#options.config)));
   }
 
   async close(): Promise<void> {
@@ -99,10 +100,6 @@ export class ConfigWatcher {
     };
   }
 
-  #currentFiles(): string[] {
-    return [...new Set([...expandConfigPaths(this.#options.config), ...referencedFiles(this.#options.config)])].sort();
-  }
-
   /** Directories to watch: each `-f` directory, and the directory holding every file (config or referenced). */
   #directoriesFor(files: string[]): Set<string> {
     const directories = new Set<string>();
@@ -114,8 +111,8 @@ export class ConfigWatcher {
     return directories;
   }
 
-  #rewatch(): void {
-    this.#files = this.#currentFiles();
+  #rewatch(files: string[]): void {
+    this.#files = files;
     const wanted = this.#directoriesFor(this.#files);
     if (this.#watcher === undefined || this.#closed) return;
     const added = [...wanted].filter((directory) => !this.#directories.has(directory));
@@ -134,9 +131,9 @@ export class ConfigWatcher {
     }
     this.#evaluating = true;
     try {
-      const files = this.#currentFiles();
-      const now = await snapshot(files);
-      const configFiles = new Set(expandConfigPaths(this.#options.config));
+      const config = loadConfig(this.#options.config);
+      const now = await snapshot(filesOf(config));
+      const configFiles = new Set(config.files);
       const missingConfig = now.missing.filter((file) => configFiles.has(file));
       const emptyConfig = [...configFiles].filter((file) => now.digests.get(file) === EMPTY_DIGEST);
       if (missingConfig.length + emptyConfig.length > 0) {
@@ -167,6 +164,11 @@ export class ConfigWatcher {
       }
     }
   }
+}
+
+/** Everything haproxy reads for this configuration: its files and the files they reference. */
+function filesOf(config: LoadedConfig): string[] {
+  return [...new Set([...config.files, ...configReferences(config)])].sort();
 }
 
 /** sha256 of zero bytes: a config file caught between truncate and write. */

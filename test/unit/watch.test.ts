@@ -2,7 +2,8 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { useTempDirs } from '../helpers/temp-dirs.js';
-import { referencedFiles } from '../../src/haproxy/config-references.js';
+import { loadConfig } from '../../src/haproxy/config-load.js';
+import { configReferences } from '../../src/haproxy/config-references.js';
 import { changedFiles, fingerprint, snapshot } from '../../src/watch/content-hash.js';
 import { Settle } from '../../src/watch/settle.js';
 
@@ -30,7 +31,7 @@ describe('Settle', () => {
   });
 });
 
-describe('referencedFiles', () => {
+describe('configReferences', () => {
   it('finds certificates (with crt-base and crt directories), CA/CRL, maps, pattern files, Lua and error files', () => {
     const dir = tempDir();
     mkdirSync(path.join(dir, 'certs'));
@@ -54,7 +55,7 @@ backend be
     server s1 10.0.0.1:443 ssl ca-file ca2.pem
 `,
     );
-    expect(referencedFiles([config], '/work')).toEqual([
+    expect(configReferences(loadConfig([config]), '/work')).toEqual([
       '/etc/haproxy/blocked.lst',
       '/etc/haproxy/errors/503.http',
       '/etc/haproxy/hosts.map',

@@ -1,0 +1,30 @@
+import { readFileSync } from 'node:fs';
+import { expandConfigPaths } from './config-files.js';
+import { parseConfig, type ConfigLine } from './config-parse.js';
+
+/** The configuration as haproxy would read it for these `-f` arguments, read and parsed once. */
+export type LoadedConfig = {
+  /** The files, `-f` directories expanded to their `*.cfg` in haproxy's order. */
+  files: string[];
+  lines: ConfigLine[];
+  unreadable: string[];
+  /** Files with no bytes: a truncated write, never something to load (haproxy -c accepts it). */
+  empty: string[];
+};
+
+/** Reads and parses every config file once; facts and referenced files are derived from the result. */
+export function loadConfig(configPaths: string[]): LoadedConfig {
+  const loaded: LoadedConfig = { files: expandConfigPaths(configPaths), lines: [], unreadable: [], empty: [] };
+  for (const file of loaded.files) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      loaded.unreadable.push(file);
+      continue;
+    }
+    if (text.length === 0) loaded.empty.push(file);
+    loaded.lines.push(...parseConfig(file, text));
+  }
+  return loaded;
+}
