@@ -87,18 +87,21 @@ export async function reloadLatency(configName: string, backends: number, reload
     await supervised.start();
     const cli: number[] = [];
     const daemon: number[] = [];
+    const prepareMs: number[] = [];
     const checkMs: number[] = [];
     const readyMs: number[] = [];
     for (let index = 0; index < reloads; index++) {
       const started = performance.now();
       const result = await execa('node', [CLI, 'reload', '--json', '--run-dir', supervised.runDir], { reject: false });
       cli.push(performance.now() - started);
-      const parsed = JSON.parse(String(result.stdout)) as { durationMs: number; timings: { checkMs?: number; readyMs?: number } };
+      const parsed = JSON.parse(String(result.stdout)) as { durationMs: number; timings: { prepareMs?: number; checkMs?: number; readyMs?: number } };
       daemon.push(parsed.durationMs);
+      prepareMs.push(parsed.timings.prepareMs ?? 0);
       checkMs.push(parsed.timings.checkMs ?? 0);
       readyMs.push(parsed.timings.readyMs ?? 0);
     }
     rows.push({ config: configName, what: 'supervisor daemon-side (request → new generation ready)', ms: summarize(daemon) });
+    rows.push({ config: configName, what: '… of which reading the config (then, in parallel:)', ms: summarize(prepareMs) });
     rows.push({ config: configName, what: '… of which haproxy -c', ms: summarize(checkMs) });
     rows.push({ config: configName, what: '… of which spawn → ready', ms: summarize(readyMs) });
     rows.push({ config: configName, what: 'supervisor CLI end to end (`reload` command)', ms: summarize(cli) });

@@ -34,7 +34,8 @@ export type ReloadResult = {
   /** Older generations told to finish (SIGUSR1) or terminated by this reload. */
   retired: Array<{ id: number; pid: number }>;
   warnings: string[];
-  timings: { checkMs?: number; readyMs?: number };
+  /** prepareMs: reading and parsing the config (and hashing what the watcher watches); then check and spawn→ready, in parallel. */
+  timings: { prepareMs?: number; checkMs?: number; readyMs?: number };
   error?: { code: string; phase: ReloadPhase; message: string; lines: string[] };
 };
 

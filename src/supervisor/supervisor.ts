@@ -209,10 +209,15 @@ export class Supervisor {
    * parsed once here, for the transaction's lint and the watcher's capture alike.
    */
   async #runReload(batch: Batch<ReloadMode, ReloadTrigger>): Promise<ReloadResult> {
+    const started = performance.now();
     const config = loadConfig(this.#options.config);
     const captured = await this.#watcher?.capture(config);
     if (this.#state !== 'starting') this.#events?.reloadStarting(batch.mode);
+    const prepareMs = Math.round(performance.now() - started);
     const result = await runReload(this.#reloadContext(), batch, config);
+    // The result's duration covers the daemon's whole path, reading the config included.
+    result.timings.prepareMs = prepareMs;
+    result.durationMs += prepareMs;
     this.#finished(result);
     if (captured !== undefined && this.#watcher !== undefined) {
       if (result.ok && result.generation !== undefined) this.#watcher.loaded(captured);
