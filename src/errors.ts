@@ -1,84 +1,117 @@
-/** Error classes with context; cli/exit-codes.ts is the only map from them to exit codes. */
+/**
+ * Error classes with context. Each carries a stable `code`: the same code travels in control-socket error replies
+ * (control/types.ts), and cli/exit-codes.ts is the only map from codes to exit codes.
+ */
+
+/** Every stable error code; `failure` is anything unexpected. */
+export const ERROR_CODES = [
+  'config-invalid',
+  'start-failed',
+  'transfer-failed',
+  'stopping',
+  'run-dir-owned',
+  'not-running',
+  'usage',
+  'bad-request',
+  'unknown-command',
+  'too-large',
+  'failure',
+] as const;
+
+/** A stable error code of error replies and failed reloads. */
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Where a reload failed. `check`/`lint`: configuration; `spawn`/`ready`: the new generation; `transfer`: -x. */
+export type ReloadPhase = 'lint' | 'check' | 'spawn' | 'ready' | 'transfer' | 'stopping';
 
 /** A bad option value; the message names the option, the value and what was expected. */
 export class OptionError extends Error {
   override name = 'OptionError';
+  readonly code = 'usage';
 }
 
 /** `haproxy -c` rejected the configuration; `lines` are haproxy's own ALERT/WARNING lines. */
 export class HaproxyCheckError extends Error {
   override name = 'HaproxyCheckError';
-  constructor(
-    readonly command: string,
-    readonly exitCode: number | undefined,
-    readonly lines: string[],
-    options?: ErrorOptions,
-  ) {
-    super(`haproxy rejected the configuration (exit ${exitCode ?? 'none'}):\n${lines.join('\n')}`, options);
+  readonly code = 'config-invalid';
+  readonly command: string;
+  readonly exitCode: number | undefined;
+  readonly lines: string[];
+
+  constructor(options: { command: string; exitCode: number | undefined; lines: string[]; cause?: unknown }) {
+    super(`haproxy rejected the configuration (exit ${options.exitCode ?? 'none'}):\n${options.lines.join('\n')}`, { cause: options.cause });
+    this.command = options.command;
+    this.exitCode = options.exitCode;
+    this.lines = options.lines;
   }
 }
 
-/** Where a reload failed. `check`/`lint`: configuration; `spawn`/`ready`: the new generation; `transfer`: -x. */
-export type ReloadPhase = 'lint' | 'check' | 'spawn' | 'ready' | 'transfer' | 'stopping';
+/** The stable code of a reload that failed in `phase`. */
+export function reloadErrorCode(phase: ReloadPhase): ErrorCode {
+  if (phase === 'check' || phase === 'lint') return 'config-invalid';
+  if (phase === 'transfer') return 'transfer-failed';
+  if (phase === 'stopping') return 'stopping';
+  return 'start-failed';
+}
 
-/** A reload that did not produce a serving new generation; old generations were left serving. */
+/** Why a reload step failed, inside the transaction; old generations were left serving. */
 export class ReloadError extends Error {
   override name = 'ReloadError';
-  constructor(
-    message: string,
-    readonly phase: ReloadPhase,
-    readonly lines: string[] = [],
-    readonly pid?: number,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
+  readonly phase: ReloadPhase;
+  readonly lines: string[];
+  readonly pid: number | undefined;
+
+  constructor(message: string, options: { phase: ReloadPhase; lines?: string[]; pid?: number; cause?: unknown }) {
+    super(message, { cause: options.cause });
+    this.phase = options.phase;
+    this.lines = options.lines ?? [];
+    this.pid = options.pid;
+  }
+
+  get code(): ErrorCode {
+    return reloadErrorCode(this.phase);
   }
 }
 
 /** Another live supervisor holds this run dir's pidfile. */
 export class RunDirOwnedError extends Error {
   override name = 'RunDirOwnedError';
-  constructor(
-    readonly pidfile: string,
-    readonly pid: number | undefined,
-  ) {
-    super(
-      `Another haproxy-supervisor (pid ${pid ?? 'unknown'}) owns ${pidfile}. ` +
-        'Stop it first, or pass a different `--run-dir`.',
-    );
+  readonly code = 'run-dir-owned';
+  readonly pidfile: string;
+  readonly pid: number | undefined;
+
+  constructor(options: { pidfile: string; pid: number | undefined }) {
+    super(`Another haproxy-supervisor (pid ${options.pid ?? 'unknown'}) owns ${options.pidfile}. Stop it first, or pass a different \`--run-dir\`.`);
+    this.pidfile = options.pidfile;
+    this.pid = options.pid;
   }
 }
 
 /** No supervisor answers in the run dir. */
 export class NotRunningError extends Error {
   override name = 'NotRunningError';
-  constructor(readonly runDir: string, options?: ErrorOptions) {
-    super(`haproxy-supervisor is not running (no answer on ${runDir}/control.sock).`, options);
+  readonly code = 'not-running';
+  readonly runDir: string;
+
+  constructor(options: { runDir: string; cause?: unknown }) {
+    super(`haproxy-supervisor is not running (no answer on ${options.runDir}/control.sock).`, { cause: options.cause });
+    this.runDir = options.runDir;
   }
 }
 
-/** An error reply from the daemon, carried over the control socket. */
+/** An error reply from the daemon, carried over the control socket (a failed reload is a ReloadFailedError). */
 export class RemoteError extends Error {
   override name = 'RemoteError';
-  constructor(
-    message: string,
-    readonly code: string,
-    readonly detail?: unknown,
-  ) {
+  readonly code: ErrorCode;
+
+  constructor(message: string, options: { code: ErrorCode }) {
     super(message);
+    this.code = options.code;
   }
 }
 
-/** Stable error codes in control-socket replies, so the client can map them to exit codes. */
-export function errorCode(error: unknown): string {
-  if (error instanceof HaproxyCheckError) return 'config-invalid';
-  if (error instanceof ReloadError) {
-    if (error.phase === 'check' || error.phase === 'lint') return 'config-invalid';
-    if (error.phase === 'transfer') return 'transfer-failed';
-    if (error.phase === 'stopping') return 'stopping';
-    return 'start-failed';
-  }
-  if (error instanceof OptionError) return 'usage';
-  if (error instanceof RunDirOwnedError) return 'run-dir-owned';
-  return 'failure';
+/** The stable code of any error: ours carry one, anything else is `failure`. */
+export function errorCode(error: unknown): ErrorCode {
+  const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+  return ERROR_CODES.includes(code as ErrorCode) ? (code as ErrorCode) : 'failure';
 }

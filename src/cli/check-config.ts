@@ -5,19 +5,19 @@ import { resolveOptions } from '../config/options.js';
 import { HaproxyCheckError } from '../errors.js';
 import { checkConfig } from '../haproxy/check.js';
 import { readConfigFacts } from '../haproxy/config-facts.js';
-import { assessReadiness, type Finding } from '../haproxy/readiness.js';
+import { lintConfig, type Finding } from '../haproxy/config-lint.js';
 import { FRAGMENT } from '../haproxy/supervisor-socket.js';
-import { haproxyEnv } from '../supervisor/launch.js';
+import { haproxyEnv } from '../haproxy/environment.js';
 import { ExitCode } from './exit-codes.js';
 import { formatFindings, printJson, printLine } from './output.js';
-import { toPartialOptions, type DaemonArgs } from './shared-options.js';
+import type { DaemonArgs } from './shared-options.js';
 
 export type CheckArgs = DaemonArgs & { json: boolean };
 
 /** `haproxy -c` on the configuration as the supervisor would run it, plus seamless-reload readiness. */
 export async function check(args: CheckArgs): Promise<number> {
-  const options = resolveOptions(toPartialOptions(args));
-  const findings: Finding[] = assessReadiness(readConfigFacts(options.config), options.drainTimeoutMs);
+  const options = resolveOptions(args);
+  const findings: Finding[] = lintConfig(readConfigFacts(options.config), options.drainTimeoutMs);
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'haproxy-supervisor-check-'));
   let checkError: HaproxyCheckError | undefined;
   let warnings: string[] = [];

@@ -1,4 +1,5 @@
-import { HaproxyCheckError, NotRunningError, OptionError, ReloadError, RemoteError, RunDirOwnedError, errorCode } from '../errors.js';
+import type { ErrorCode } from '../control/types.js';
+import { errorCode } from '../errors.js';
 
 /** Every exit code of the CLI (README, "Exit codes"). 0–3 follow LSB where they overlap. */
 export const ExitCode = {
@@ -12,23 +13,22 @@ export const ExitCode = {
   transferFailed: 13,
 } as const;
 
-const BY_CODE: Record<string, number> = {
+/** The one map from errors (by their stable code, local or carried over the control socket) to exit codes. */
+const BY_CODE: Record<ErrorCode, number> = {
   'config-invalid': ExitCode.configInvalid,
   'start-failed': ExitCode.startFailed,
   'transfer-failed': ExitCode.transferFailed,
   'run-dir-owned': ExitCode.runDirOwned,
+  'not-running': ExitCode.notRunning,
   usage: ExitCode.usage,
   'bad-request': ExitCode.usage,
   'unknown-command': ExitCode.usage,
+  'too-large': ExitCode.failure,
+  stopping: ExitCode.failure,
+  failure: ExitCode.failure,
 };
 
-/** The one map from errors to exit codes. */
+/** The exit code for an error. */
 export function exitCodeFor(error: unknown): number {
-  if (error instanceof NotRunningError) return ExitCode.notRunning;
-  if (error instanceof OptionError) return ExitCode.usage;
-  if (error instanceof RunDirOwnedError) return ExitCode.runDirOwned;
-  if (error instanceof HaproxyCheckError) return ExitCode.configInvalid;
-  if (error instanceof RemoteError) return BY_CODE[error.code] ?? ExitCode.failure;
-  if (error instanceof ReloadError) return BY_CODE[errorCode(error)] ?? ExitCode.failure;
-  return ExitCode.failure;
+  return BY_CODE[errorCode(error)];
 }

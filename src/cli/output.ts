@@ -1,8 +1,7 @@
 import { formatDuration } from '../config/duration.js';
-import { RemoteError, type ReloadError } from '../errors.js';
-import type { Finding } from '../haproxy/readiness.js';
-import type { ReloadResult } from '../supervisor/reload.js';
-import type { Status } from '../supervisor/status.js';
+import type { ReloadResult, Status } from '../control/types.js';
+import { ReloadFailedError } from '../control/reload-failed.js';
+import type { Finding } from '../haproxy/config-lint.js';
 
 /** The only place that prints for humans or --json. */
 
@@ -73,15 +72,11 @@ export function formatFindings(findings: Finding[]): string {
   return findings.map((finding) => `${marks[finding.level]} ${finding.message}${finding.fix === undefined ? '' : `\n     fix: ${finding.fix}`}`).join('\n');
 }
 
-/** An error for humans: the message, and for a failed reload its result. */
+/** An error for humans: the message with haproxy's lines; a failed reload (other than the first start) as its result. */
 export function formatError(error: unknown): string {
-  if (error instanceof RemoteError && isReloadResult(error.detail)) return formatReload(error.detail);
-  const lines = (error as ReloadError).lines;
-  const message = (error as Error).message ?? String(error);
-  if (Array.isArray(lines) && lines.length > 0 && !message.includes(lines[0] ?? '')) return `${message}\n${lines.join('\n')}`;
+  if (error instanceof ReloadFailedError && error.result.mode !== 'start') return formatReload(error.result);
+  const message = error instanceof Error ? error.message : String(error);
+  const lines = (error as { lines?: unknown }).lines;
+  if (Array.isArray(lines) && lines.length > 0 && !message.includes(String(lines[0]))) return `${message}\n${lines.join('\n')}`;
   return message;
-}
-
-export function isReloadResult(value: unknown): value is ReloadResult {
-  return typeof value === 'object' && value !== null && 'mode' in value && 'ok' in value && 'durationMs' in value;
 }

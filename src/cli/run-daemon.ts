@@ -7,7 +7,7 @@ import { Supervisor } from '../supervisor/supervisor.js';
 import { createNotifier } from '../system/notify.js';
 import { exitCodeFor } from './exit-codes.js';
 import { formatError, printError } from './output.js';
-import { toPartialOptions, type DaemonArgs } from './shared-options.js';
+import type { DaemonArgs } from './shared-options.js';
 
 /** Tells `start` (fd HAPSUP_READY_FD) whether the first generation serves. */
 function report(message: object): void {
@@ -24,7 +24,7 @@ function report(message: object): void {
 
 /** The daemon in the foreground; returns its exit code. */
 export async function runDaemon(args: DaemonArgs): Promise<number> {
-  const options = resolveOptions(toPartialOptions(args));
+  const options = resolveOptions(args);
   // /proc/<pid>/comm becomes SUPERVISOR_COMM: how the pidfile check recognizes a live supervisor (system/pidfile.ts).
   process.title = 'haproxy-supervisor';
   const log = createLogger(options.logLevel);

@@ -1,54 +1,51 @@
 import path from 'node:path';
+import { OptionError } from '../errors.js';
 import { defaultRunDir, defaults } from './defaults.js';
 import { parseDuration } from './duration.js';
-import { OptionError } from '../errors.js';
+
+/**
+ * How an option's value is given and resolved: `files` (repeatable paths → absolute), `path` (optional path →
+ * absolute, with a computed default), `string`, `group` (optional name), `duration` (haproxy units → ms, resolved
+ * as `<name>Ms`), `count` (whole number ≥ 0), `level` (a pino level), `boolean`.
+ */
+type Kind = 'files' | 'path' | 'string' | 'group' | 'duration' | 'count' | 'level' | 'boolean';
+
+type Spec = { kind: Kind; describe: string; alias?: string; default?: string | number | boolean };
+
+/** Every option of the daemon (run, start) and of check, declared once: the CLI, PartialOptions and Options derive from it. */
+export const OPTION_SPECS = {
+  config: { kind: 'files', alias: 'f', describe: 'haproxy configuration file or directory (repeatable, as haproxy -f)' },
+  haproxy: { kind: 'string', default: defaults.haproxy, describe: 'haproxy binary' },
+  runDir: { kind: 'path', describe: 'Directory with supervisor.pid, control.sock and state.json (default /run/haproxy-supervisor as root)' },
+  drainTimeout: { kind: 'duration', default: defaults.drainTimeout, describe: 'How long an old generation may drain before SIGTERM (haproxy units: 500ms, 10s, 30m, 1h)' },
+  killGrace: { kind: 'duration', default: defaults.killGrace, describe: 'How long after SIGTERM before SIGKILL' },
+  maxDraining: { kind: 'count', default: defaults.maxDraining, describe: 'Most draining generations at once; the oldest beyond it are escalated' },
+  readyTimeout: { kind: 'duration', default: defaults.readyTimeout, describe: 'How long a new generation may take to serve before the reload fails' },
+  socketGroup: { kind: 'group', describe: 'Group allowed on the control socket (mode 0660 instead of 0600)' },
+  logLevel: { kind: 'level', default: defaults.logLevel, describe: 'fatal, error, warn, info, debug, trace or silent' },
+  respawnBackoff: { kind: 'duration', default: defaults.respawnBackoff, describe: 'First delay before replacing a crash-looping generation; doubles per crash' },
+  respawnBackoffMax: { kind: 'duration', default: defaults.respawnBackoffMax, describe: 'Longest delay between respawns of a crash-looping generation' },
+  respawnResetAfter: { kind: 'duration', default: defaults.respawnResetAfter, describe: 'A generation that served this long resets the crash backoff' },
+  watch: { kind: 'boolean', default: defaults.watch, describe: 'Reload when the config or a file it references changes (--no-watch: only on request)' },
+  watchQuiet: { kind: 'duration', default: defaults.watchQuiet, describe: 'Changes must be quiet this long before a reload' },
+  watchMaxWait: { kind: 'duration', default: defaults.watchMaxWait, describe: 'A stream of changes reloads at the latest this long after the first' },
+} as const satisfies Record<string, Spec>;
+
+type Specs = typeof OPTION_SPECS;
+type Given<K extends Kind> = K extends 'files' ? string[] : K extends 'duration' ? string | number : K extends 'count' ? number : K extends 'boolean' ? boolean : string;
+type Resolved<K extends Kind> = K extends 'files' ? string[] : K extends 'duration' | 'count' ? number : K extends 'boolean' ? boolean : K extends 'group' ? string | undefined : string;
 
 /** What the CLI (or a test) may set; every field optional. */
-export type PartialOptions = {
-  config?: string[];
-  haproxy?: string;
-  runDir?: string;
-  drainTimeout?: string | number;
-  killGrace?: string | number;
-  maxDraining?: number;
-  readyTimeout?: string | number;
-  logLevel?: string;
-  socketGroup?: string;
-  respawnBackoff?: string | number;
-  respawnBackoffMax?: string | number;
-  respawnResetAfter?: string | number;
-  watch?: boolean;
-  watchQuiet?: string | number;
-  watchMaxWait?: string | number;
-};
+export type PartialOptions = { [N in keyof Specs]?: Given<Specs[N]['kind']> };
 
-/** Options resolved once: absolute paths, durations in ms. */
-export type Options = {
-  config: string[];
-  haproxy: string;
-  runDir: string;
-  drainTimeoutMs: number;
-  killGraceMs: number;
-  maxDraining: number;
-  readyTimeoutMs: number;
-  logLevel: string;
-  socketGroup: string | undefined;
-  respawnBackoffMs: number;
-  respawnBackoffMaxMs: number;
-  respawnResetAfterMs: number;
-  watch: boolean;
-  watchQuietMs: number;
-  watchMaxWaitMs: number;
-};
+/** Options resolved once: absolute paths, durations in ms (`drainTimeout` → `drainTimeoutMs`). */
+export type Options = { [N in keyof Specs as Specs[N]['kind'] extends 'duration' ? `${N}Ms` : N]: Resolved<Specs[N]['kind']> };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-function duration(option: string, value: string | number): number {
-  const ms = typeof value === 'number' ? value : parseDuration(value);
-  if (ms === undefined || !Number.isFinite(ms) || ms < 0) {
-    throw new OptionError(`Expected \`--${option}\` to be a duration like 500ms, 30s or 30m, got \`${String(value)}\`.`);
-  }
-  return ms;
+/** `runDir` → `run-dir`: the CLI's name of an option. */
+export function flagName(name: string): string {
+  return name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 }
 
 /** Only the run dir: what client commands (reload, status, stop…) need. */
@@ -56,35 +53,44 @@ export function resolveRunDir(runDir: string | undefined): string {
   return path.resolve(runDir ?? defaultRunDir());
 }
 
-/** Resolves the daemon's options once; throws OptionError with a fixing hint. */
+/** One option's value, checked and converted; the error names the option, the value and what was expected. */
+function resolveOne(name: string, kind: Kind, value: string | number | boolean | string[] | undefined): unknown {
+  const flag = `\`--${flagName(name)}\``;
+  switch (kind) {
+    case 'files': {
+      const files = (Array.isArray(value) ? value : value === undefined ? [] : [String(value)]).map((file) => path.resolve(file));
+      if (files.length === 0) throw new OptionError('Expected at least one `--config` (-f) file or directory, as for haproxy -f.');
+      return files;
+    }
+    case 'path':
+      return resolveRunDir(value === undefined ? undefined : String(value));
+    case 'duration': {
+      const ms = typeof value === 'number' ? value : parseDuration(String(value));
+      if (ms === undefined || !Number.isFinite(ms) || ms < 0) throw new OptionError(`Expected ${flag} to be a duration like 500ms, 30s or 30m, got \`${String(value)}\`.`);
+      return ms;
+    }
+    case 'count':
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new OptionError(`Expected ${flag} to be a whole number ≥ 0, got \`${String(value)}\`.`);
+      return value;
+    case 'level':
+      if (typeof value !== 'string' || !LOG_LEVELS.includes(value)) throw new OptionError(`Expected ${flag} to be one of ${LOG_LEVELS.join(', ')}, got \`${String(value)}\`.`);
+      return value;
+    case 'boolean':
+      return value === true;
+    case 'group':
+      return value === undefined ? undefined : String(value);
+    case 'string':
+      return String(value);
+  }
+}
+
+/** Resolves the daemon's options once, each with its default; throws OptionError with a fixing hint. */
 export function resolveOptions(partial: PartialOptions): Options {
-  const config = (partial.config ?? []).map((file) => path.resolve(file));
-  if (config.length === 0) {
-    throw new OptionError('Expected at least one `--config` (-f) file or directory, as for haproxy -f.');
+  const resolved: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(OPTION_SPECS) as Array<[keyof Specs, Spec]>) {
+    const value = partial[name] ?? spec.default;
+    resolved[spec.kind === 'duration' ? `${name}Ms` : name] = resolveOne(name, spec.kind, value);
   }
-  const maxDraining = partial.maxDraining ?? defaults.maxDraining;
-  if (!Number.isInteger(maxDraining) || maxDraining < 0) {
-    throw new OptionError(`Expected \`--max-draining\` to be a whole number ≥ 0, got \`${String(maxDraining)}\`.`);
-  }
-  const logLevel = partial.logLevel ?? defaults.logLevel;
-  if (!LOG_LEVELS.includes(logLevel)) {
-    throw new OptionError(`Expected \`--log-level\` to be one of ${LOG_LEVELS.join(', ')}, got \`${logLevel}\`.`);
-  }
-  return {
-    config,
-    haproxy: partial.haproxy ?? defaults.haproxy,
-    runDir: resolveRunDir(partial.runDir),
-    drainTimeoutMs: duration('drain-timeout', partial.drainTimeout ?? defaults.drainTimeout),
-    killGraceMs: duration('kill-grace', partial.killGrace ?? defaults.killGrace),
-    maxDraining,
-    readyTimeoutMs: duration('ready-timeout', partial.readyTimeout ?? defaults.readyTimeout),
-    logLevel,
-    socketGroup: partial.socketGroup,
-    respawnBackoffMs: duration('respawn-backoff', partial.respawnBackoff ?? defaults.respawnBackoff),
-    respawnBackoffMaxMs: duration('respawn-backoff-max', partial.respawnBackoffMax ?? defaults.respawnBackoffMax),
-    respawnResetAfterMs: duration('respawn-reset-after', partial.respawnResetAfter ?? defaults.respawnResetAfter),
-    watch: partial.watch ?? defaults.watch,
-    watchQuietMs: duration('watch-quiet', partial.watchQuiet ?? defaults.watchQuiet),
-    watchMaxWaitMs: duration('watch-max-wait', partial.watchMaxWait ?? defaults.watchMaxWait),
-  };
+  // Every key of Options was set above, from the same table the type is derived from.
+  return resolved as Options;
 }

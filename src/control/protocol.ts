@@ -1,9 +1,8 @@
 /** Control-socket protocol: one JSON object per line each way (NDJSON); one reply per request, in order. */
+import type { ErrorCode, ReloadRequestMode, ReloadResult, Status } from './types.js';
 
 /** Longest request line accepted; a longer one gets an error reply and the connection is closed. */
 export const MAX_REQUEST_BYTES = 64 * 1024;
-
-export type ReloadRequestMode = 'reload' | 'reload-socket' | 'restart';
 
 export type Request =
   | { cmd: 'ping' }
@@ -11,8 +10,22 @@ export type Request =
   | { cmd: 'reload'; mode: ReloadRequestMode }
   | { cmd: 'stop'; hard: boolean; drainTimeoutMs?: number };
 
-export type ErrorReply = { ok: false; error: { code: string; message: string; detail?: unknown } };
-export type Reply = { ok: true; result: unknown } | ErrorReply;
+/** The command names. */
+export type Command = Request['cmd'];
+
+/** What each command answers on success. */
+export type Results = { ping: { pid: number }; status: Status; reload: ReloadResult; stop: Status };
+
+/** An error reply; a failed reload carries its whole result as `detail`. */
+export type ErrorReply = { ok: false; error: { code: ErrorCode; message: string; detail?: ReloadResult } };
+
+/** The reply to a request of command `C`. */
+export type Reply<C extends Command = Command> = { ok: true; result: Results[C] } | ErrorReply;
+
+/** The error reply for a reload that failed: its code and message, and the result itself. */
+export function failedReloadReply(result: ReloadResult): ErrorReply {
+  return { ok: false, error: { code: result.error?.code ?? 'failure', message: result.error?.message ?? 'reload failed', detail: result } };
+}
 
 const MODES: readonly string[] = ['reload', 'reload-socket', 'restart'];
 
@@ -47,12 +60,17 @@ export function parseRequest(line: string): Request | ErrorReply {
       return { cmd: 'stop', hard: request['hard'] === true, ...(drain === undefined ? {} : { drainTimeoutMs: drain }) };
     }
     default:
-      return { ok: false, error: { code: 'unknown-command', message: `Unknown command ${JSON.stringify(request['cmd'])}; expected ping, status, reload or stop.` } };
+      return errorReply('unknown-command', `Unknown command ${JSON.stringify(request['cmd'])}; expected ping, status, reload or stop.`);
   }
 }
 
+/** An error reply with `code`. */
+export function errorReply(code: ErrorCode, message: string): ErrorReply {
+  return { ok: false, error: { code, message } };
+}
+
 function badRequest(message: string): ErrorReply {
-  return { ok: false, error: { code: 'bad-request', message } };
+  return errorReply('bad-request', message);
 }
 
 /** Type guard for parseRequest's error branch. */

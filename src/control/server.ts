@@ -1,12 +1,10 @@
 import { chmodSync, chownSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { OptionError } from '../errors.js';
+import { OptionError, errorCode } from '../errors.js';
 import { resolveGroup } from '../system/group.js';
-import { MAX_REQUEST_BYTES, isErrorReply, parseRequest, type Reply, type Request } from './protocol.js';
-
-/** Answers one request; a thrown error becomes an error reply. */
-export type Handler = (request: Request) => Promise<Reply>;
+import { dispatch, type Daemon } from './dispatch.js';
+import { MAX_REQUEST_BYTES, errorReply, isErrorReply, parseRequest, type Reply } from './protocol.js';
 
 /** A connection that sends nothing for this long is closed (a running request is not cut). */
 const IDLE_MS = 60_000;
@@ -19,19 +17,19 @@ type Connection = { socket: Socket; inFlight: number };
  */
 export class ControlServer {
   readonly #server: Server;
-  readonly #handler: Handler;
+  readonly #daemon: Daemon;
   readonly #log: Logger;
   readonly #connections = new Set<Connection>();
   #closing = false;
 
-  private constructor(handler: Handler, log: Logger) {
-    this.#handler = handler;
+  private constructor(daemon: Daemon, log: Logger) {
+    this.#daemon = daemon;
     this.#log = log;
     this.#server = createServer((socket) => this.#serve(socket));
   }
 
   /** Binds `path` (replacing a stale socket: the pidfile proved no live supervisor owns it). */
-  static async listen(path: string, handler: Handler, log: Logger, socketGroup?: string): Promise<ControlServer> {
+  static async listen(path: string, daemon: Daemon, log: Logger, socketGroup?: string): Promise<ControlServer> {
     const gid = socketGroup === undefined ? undefined : resolveGroup(socketGroup);
     if (socketGroup !== undefined && gid === undefined) {
       throw new OptionError(`Expected \`--socket-group\` to name a group in /etc/group, got \`${socketGroup}\`.`);
@@ -41,7 +39,7 @@ export class ControlServer {
     } catch {
       // Not there.
     }
-    const control = new ControlServer(handler, log);
+    const control = new ControlServer(daemon, log);
     await new Promise<void>((resolve, reject) => {
       control.#server.once('error', reject);
       // Bind under a umask so the socket never exists with wider permissions, then set them explicitly.
@@ -103,7 +101,7 @@ export class ControlServer {
       if (Buffer.byteLength(buffer) > MAX_REQUEST_BYTES) {
         buffer = '';
         refused = true;
-        reply({ ok: false, error: { code: 'too-large', message: `Request longer than ${MAX_REQUEST_BYTES} bytes; the connection is closed.` } });
+        reply(errorReply('too-large', `Request longer than ${MAX_REQUEST_BYTES} bytes; the connection is closed.`));
         socket.end();
       }
     });
@@ -116,10 +114,10 @@ export class ControlServer {
       return request;
     }
     try {
-      return await this.#handler(request);
+      return await dispatch(this.#daemon, request);
     } catch (error) {
       this.#log.error({ err: error, cmd: request.cmd }, 'control request failed');
-      return { ok: false, error: { code: 'failure', message: (error as Error).message } };
+      return errorReply(errorCode(error), (error as Error).message);
     }
   }
 }

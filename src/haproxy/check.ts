@@ -30,5 +30,13 @@ export async function checkConfig(
   }
   const lines = messageLines(`${result.stderr}\n${result.stdout}`);
   if (lines.length === 0 && result.message !== '') lines.push(result.message);
-  throw new HaproxyCheckError(command, result.exitCode, lines);
+  throw new HaproxyCheckError({ command, exitCode: result.exitCode, lines });
+}
+
+/** `haproxy -c` of one configuration, as every reload runs it. */
+export type Checker = { check(): Promise<CheckResult> };
+
+/** A checker for the supervisor's configuration: the user's files plus the fragment, with a throwaway socket path. */
+export function configChecker(options: { haproxy: string; config: string[]; fragment: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Checker {
+  return { check: () => checkConfig(options.haproxy, options.config, options.fragment, options.env, options.timeoutMs) };
 }

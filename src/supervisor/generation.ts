@@ -1,66 +1,41 @@
 import type { Logger } from 'pino';
+import type { ExitReason, GenerationState, GenerationStatus } from '../control/types.js';
 import type { ProcessIdentity } from '../system/proc.js';
 import { signalIdentity, type SignalOutcome } from '../system/signals.js';
 import type { ChildHandle, ProcessExit } from '../system/spawn.js';
 
-/** Lifecycle of a generation: starting → active → draining → exited (or starting → exited). */
-export type GenerationState = 'starting' | 'active' | 'draining' | 'exited';
-
-/** Why a generation ended, recorded when it happened, never inferred later. */
-export type ExitReason =
-  | 'drained' // soft-stopped and left on its own
-  | 'deadline-term' // draining past --drain-timeout: SIGTERM
-  | 'deadline-kill' // still alive --kill-grace after SIGTERM: SIGKILL
-  | 'crashed' // exited while active, unasked
-  | 'failed-start' // exited or was killed before it proved it serves
-  | 'terminated'; // ended on request (restart, stop --hard)
-
-/** What the supervisor did to make a generation end. */
+/**
+ * What the supervisor did to make a generation end, recorded by the escalation ladder (escalation.ts):
+ * term/kill at the drain deadline, terminate on request (restart, stop --hard) or for a start that failed.
+ */
 export type Escalation = 'term' | 'kill' | 'terminate';
 
-/** The persisted, serializable part of a generation. */
-export type GenerationRecord = {
-  id: number;
-  pid: number;
+/** The persisted, serializable part of a generation (state.json): the status fields plus what adoption needs. */
+export type GenerationRecord = GenerationStatus & {
   startTime: number;
-  startedAt: string;
   socket: string;
-  state: GenerationState;
-  readyAt?: string;
-  drainingSince?: string;
-  deadline?: string;
   escalation?: Escalation;
   /** Started by an earlier supervisor and taken over from state.json. */
   adopted?: boolean;
-  exit?: { code: number | null; signal: string | null; reason: ExitReason; at: string };
 };
 
-/** One haproxy process the supervisor started, with its child handle. */
+/** How many of haproxy's last output lines a generation keeps for error reports. */
+const TAIL_LINES = 50;
+
+/**
+ * One haproxy process: its record and the handle on the process (our child, or an adopted one). It changes state
+ * only when the fleet (fleet.ts) says so, and signals only after checking the process's identity.
+ */
 export class Generation {
   readonly record: GenerationRecord;
-  readonly #child: ChildHandle;
   readonly log: Logger;
-  /** Last lines haproxy wrote, for error reports. */
+  readonly #child: ChildHandle;
   readonly #tail: string[] = [];
-  #onChange: () => void;
 
-  constructor(id: number, socket: string, child: ChildHandle, log: Logger, onChange: () => void, adopted?: GenerationRecord) {
+  constructor(record: GenerationRecord, child: ChildHandle, log: Logger) {
+    this.record = record;
     this.#child = child;
     this.log = log;
-    this.#onChange = onChange;
-    this.record = adopted ?? {
-      id,
-      pid: child.pid,
-      startTime: child.identity.startTime,
-      startedAt: new Date().toISOString(),
-      socket,
-      state: 'starting',
-    };
-  }
-
-  /** A generation left running by a previous supervisor, identified again from state.json. */
-  static adopt(record: GenerationRecord, handle: ChildHandle, log: Logger, onChange: () => void): Generation {
-    return new Generation(record.id, record.socket, handle, log, onChange, { ...record, adopted: true });
   }
 
   get id(): number {
@@ -79,7 +54,7 @@ export class Generation {
     return { pid: this.record.pid, startTime: this.record.startTime };
   }
 
-  /** Resolves when the process has exited and its record says how. */
+  /** Resolves when the process has exited. */
   get exited(): Promise<ProcessExit> {
     return this.#child.exited;
   }
@@ -92,7 +67,7 @@ export class Generation {
   /** Keeps the last lines of haproxy's output for error reports. */
   remember(line: string): void {
     this.#tail.push(line);
-    if (this.#tail.length > 50) this.#tail.shift();
+    if (this.#tail.length > TAIL_LINES) this.#tail.shift();
   }
 
   /** The last lines haproxy wrote. */
@@ -100,49 +75,24 @@ export class Generation {
     return [...this.#tail];
   }
 
-  /** starting → active. */
-  markActive(): void {
-    this.record.state = 'active';
-    this.record.readyAt = new Date().toISOString();
-    this.#onChange();
-  }
-
-  /** Sends a signal if this is still our live child with the recorded start time. */
+  /** Sends a signal if this is still our live process with the recorded start time. */
   signal(signal: NodeJS.Signals): SignalOutcome {
     if (!this.#child.isRunning()) return 'gone';
     return signalIdentity(this.identity, signal);
   }
 
-  /** Soft stop (SIGUSR1): haproxy unbinds, finishes its connections and exits; it must be gone by `deadline`. */
-  softStop(deadline: Date): SignalOutcome {
-    const outcome = this.signal('SIGUSR1');
-    if (this.record.state !== 'draining' && this.record.state !== 'exited') {
-      this.record.state = 'draining';
-      this.record.drainingSince = new Date().toISOString();
-      this.record.deadline = deadline.toISOString();
-      this.#onChange();
-    }
-    return outcome;
+  /** starting → active. */
+  markActive(): void {
+    this.record.state = 'active';
+    this.record.readyAt = new Date().toISOString();
   }
 
-  /** SIGTERM (haproxy standalone does not catch it: connections are cut) or SIGKILL, with the reason recorded. */
-  escalate(escalation: Escalation): SignalOutcome {
-    this.record.escalation = escalation;
-    this.#onChange();
-    return this.signal(escalation === 'kill' ? 'SIGKILL' : 'SIGTERM');
-  }
-
-  /**
-   * Ends a generation that never became the serving one: SIGUSR1, so it finishes whatever it may already have
-   * accepted on a shared listening socket (soft-stopping the new holder leaves the old one serving), then SIGKILL
-   * after `graceMs`. Recorded as failed-start.
-   */
-  abandon(graceMs: number): void {
-    this.record.escalation = 'terminate';
-    this.#onChange();
-    this.signal('SIGUSR1');
-    const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
-    void this.exited.then(() => clearTimeout(timer));
+  /** → draining, to be gone by `deadline`; a generation already draining keeps its deadline. */
+  markDraining(deadline: Date): void {
+    if (this.record.state === 'draining' || this.record.state === 'exited') return;
+    this.record.state = 'draining';
+    this.record.drainingSince = new Date().toISOString();
+    this.record.deadline = deadline.toISOString();
   }
 
   /** Records the exit and how it came about. */
@@ -150,27 +100,22 @@ export class Generation {
     const reason = exitReason(this.record);
     this.record.exit = { code: exit.code, signal: exit.signal, reason, at: new Date().toISOString() };
     this.record.state = 'exited';
-    this.#onChange();
     return reason;
   }
 }
 
-function exitReason(record: GenerationRecord): ExitReason {
+/** The public view of a generation record (the socket path, start ticks and escalation stay internal). */
+export function publicGeneration(record: GenerationRecord): GenerationStatus {
+  const { id, pid, state, startedAt, readyAt, drainingSince, deadline, exit } = record;
+  return { id, pid, state, startedAt, readyAt, drainingSince, deadline, exit };
+}
+
+/** Why a generation ended, from its state and what the supervisor did to it (both recorded as they happened). */
+export function exitReason(record: Pick<GenerationRecord, 'state' | 'escalation'>): ExitReason {
   if (record.escalation === 'terminate') return record.state === 'starting' ? 'failed-start' : 'terminated';
   if (record.state === 'starting') return 'failed-start';
   if (record.escalation === 'kill') return 'deadline-kill';
   if (record.escalation === 'term') return 'deadline-term';
   if (record.state === 'draining') return 'drained';
   return 'crashed';
-}
-
-/**
- * Hard stop of several generations: SIGTERM to each (recorded as terminated), SIGKILL after `graceMs` to any
- * still alive; resolves once all have exited. Used by `restart` and `stop --hard`.
- */
-export async function terminate(generations: Generation[], graceMs: number): Promise<void> {
-  for (const generation of generations) generation.escalate('terminate');
-  const timer = setTimeout(() => generations.forEach((generation) => generation.signal('SIGKILL')), graceMs);
-  await Promise.all(generations.map((generation) => generation.exited));
-  clearTimeout(timer);
 }

@@ -1,7 +1,6 @@
 import type { Notifier } from '../system/notify.js';
 import { monotonicUsec } from '../system/notify.js';
-import type { ReloadMode, ReloadResult } from './reload.js';
-import type { Status } from './status.js';
+import type { ReloadMode, ReloadResult, Status } from '../control/types.js';
 
 /** What the supervisor tells the outside about its lifecycle (systemd today). */
 export type SupervisorEvents = {

@@ -41,11 +41,6 @@ export class ReloadQueue<Mode extends string, Trigger extends string, Result> {
     return promise;
   }
 
-  /** True while a reload runs or waits. */
-  get busy(): boolean {
-    return this.#running !== undefined;
-  }
-
   /** Refuses new requests, fails the waiting ones with `error`, and waits for the running reload to end. */
   async close(error: Error): Promise<void> {
     this.#closed = error;

@@ -1,223 +1,203 @@
 import type { Logger } from 'pino';
-import { ReloadError, errorCode, type ReloadPhase } from '../errors.js';
-import { checkConfig } from '../haproxy/check.js';
+import type { ReloadResult } from '../control/types.js';
+import { HaproxyCheckError, ReloadError } from '../errors.js';
+import type { Checker } from '../haproxy/check.js';
 import { configFacts } from '../haproxy/config-facts.js';
-import type { LoadedConfig } from '../haproxy/config-load.js';
-import { assessReadiness } from '../haproxy/readiness.js';
-import { haproxyEnv } from './launch.js';
-import { terminate, type Generation } from './generation.js';
-import { waitReady } from './readiness.js';
-import type { Registry } from './registry.js';
+import { lintConfig } from '../haproxy/config-lint.js';
+import { loadConfig, type LoadedConfig } from '../haproxy/config-load.js';
+import type { Snapshot } from '../watch/content-hash.js';
+import type { GenerationRef } from './fleet.js';
+import type { Generation } from './generation.js';
 import type { Batch } from './reload-queue.js';
+import type { NotServing } from './wait-serving.js';
 
-/**
- * start: first generation; reload: socket transfer, else a legacy reload reported `hitless: false`;
- * reload-socket: socket transfer or fail; restart: terminate every generation, then start (drops connections);
- * respawn: start a generation when none is active (after a crash).
- */
-export type ReloadMode = 'start' | 'reload' | 'reload-socket' | 'restart' | 'respawn';
+/** What a reload does with live generations: the part of the fleet (fleet.ts) it uses. */
+export interface ReloadFleet {
+  active(): Generation | undefined;
+  launch(transferFrom: string | undefined): Promise<Generation>;
+  waitServing(generation: Generation, timeoutMs: number): Promise<NotServing | undefined>;
+  activate(generation: Generation): void;
+  retireOlderThan(current: Generation): GenerationRef[];
+  abandon(generation: Generation): void;
+  terminateAll(): Promise<GenerationRef[]>;
+}
 
-/** Who asked. */
-export type ReloadTrigger = 'cli' | 'signal' | 'start' | 'crash' | 'watch';
+/** What the config watcher learns from each reload: the content it read, and whether that content now runs. */
+export interface ConfigBaseline {
+  capture(config: LoadedConfig): Promise<Snapshot>;
+  loaded(captured: Snapshot): void;
+  failed(captured: Snapshot, message: string): void;
+}
 
-/** What every caller of a reload learns. */
-export type ReloadResult = {
-  id: number;
-  ok: boolean;
-  mode: ReloadMode;
-  triggers: ReloadTrigger[];
-  /** True only when the new generation took the listening sockets over from the running one (-x). */
-  hitless: boolean;
-  startedAt: string;
-  durationMs: number;
-  generation?: { id: number; pid: number };
-  /** Older generations told to finish (SIGUSR1) or terminated by this reload. */
-  retired: Array<{ id: number; pid: number }>;
-  warnings: string[];
-  /** prepareMs: reading and parsing the config (and hashing what the watcher watches); then check and spawn→ready, in parallel. */
-  timings: { prepareMs?: number; checkMs?: number; readyMs?: number };
-  error?: { code: string; phase: ReloadPhase; message: string; lines: string[] };
-};
+/** Hands out reload ids (monotonic across supervisor restarts). */
+export interface ReloadIds {
+  takeId(): number;
+}
 
-/** What the transaction needs from the supervisor. */
-export type ReloadContext = {
-  haproxy: string;
-  config: string[];
-  fragment: string;
-  readyTimeoutMs: number;
-  drainTimeoutMs: number;
-  killGraceMs: number;
-  registry: Registry;
-  log: Logger;
-  takeReloadId: () => number;
-  launch: (transferFrom: string | undefined) => Promise<Generation>;
-  /** Called for each generation that starts draining. */
-  onDraining: (generation: Generation) => void;
-};
+/** Settings of every reload. */
+export type ReloadSettings = { config: string[]; readyTimeoutMs: number; drainTimeoutMs: number };
+
+/** The collaborators of the transaction, each an object that owns its own state. */
+export type ReloadParts = { fleet: ReloadFleet; checker: Checker; ids: ReloadIds; baseline?: ConfigBaseline; settings: ReloadSettings; log: Logger };
+
+/** A batch of the queue: the mode and every trigger that joined it. */
+export type ReloadBatch = Batch<ReloadResult['mode'], ReloadResult['triggers'][number]>;
 
 const TRANSFER_FAILURE = /old process socket|sockets to be transferred|sockets from the old process|expected number of sockets/;
 
 /**
- * One reload transaction, start to end: lint → `haproxy -c` while the new generation spawns (with -x from the
- * running one) and proves it serves → only once both passed, tell every older live generation to finish (SIGUSR1,
- * identity-checked at that instant) with a deadline. Any failure before that soft-stops the new process and leaves
- * the older generations untouched and serving. A restart checks first: it must not kill anything for a bad config.
+ * The reload transaction, start to end: read and lint the config → `haproxy -c` while the new generation spawns
+ * (with -x from the running one) and proves it serves → only once both passed, tell every older live generation
+ * to finish (SIGUSR1, identity-checked at that instant) with a deadline. Any failure before that soft-stops the new
+ * process and leaves the older generations untouched and serving. A restart checks first: it must not kill
+ * anything for a bad config. The result it returns is final: its duration covers the whole path.
  */
-export async function runReload(context: ReloadContext, batch: Batch<ReloadMode, ReloadTrigger>, config: LoadedConfig): Promise<ReloadResult> {
-  const started = performance.now();
-  const result: ReloadResult = {
-    id: context.takeReloadId(),
-    ok: false,
-    mode: batch.mode,
-    triggers: batch.triggers,
-    hitless: false,
-    startedAt: new Date().toISOString(),
-    durationMs: 0,
-    retired: [],
-    warnings: [],
-    timings: {},
-  };
-  const log = context.log.child({ reload: result.id, mode: batch.mode });
-  try {
-    if (batch.mode === 'respawn' && context.registry.active() !== undefined) {
-      result.ok = true;
-      result.warnings.push('A generation was already serving; nothing to respawn.');
-      return result;
+export class ReloadTransaction {
+  readonly #parts: ReloadParts;
+
+  constructor(parts: ReloadParts) {
+    this.#parts = parts;
+  }
+
+  async run(batch: ReloadBatch): Promise<ReloadResult> {
+    const started = performance.now();
+    const { fleet, baseline, settings } = this.#parts;
+    const result: ReloadResult = {
+      id: this.#parts.ids.takeId(),
+      ok: false,
+      mode: batch.mode,
+      triggers: [...batch.triggers],
+      hitless: false,
+      startedAt: new Date().toISOString(),
+      durationMs: 0,
+      retired: [],
+      warnings: [],
+      timings: {},
+    };
+    const log = this.#parts.log.child({ reload: result.id, mode: batch.mode });
+    // Read and parsed once: for the lint here and for what the watcher takes as loaded.
+    const config = loadConfig(settings.config);
+    const captured = await baseline?.capture(config);
+    result.timings.prepareMs = Math.round(performance.now() - started);
+    try {
+      if (batch.mode === 'respawn' && fleet.active() !== undefined) {
+        result.ok = true;
+        result.warnings.push('A generation was already serving; nothing to respawn.');
+      } else {
+        lint(config, settings.drainTimeoutMs);
+        const generation = batch.mode === 'restart' ? await this.#restart(result, log) : await this.#checkWhileStarting(result, log);
+        fleet.activate(generation);
+        result.generation = { id: generation.id, pid: generation.pid };
+        result.retired.push(...fleet.retireOlderThan(generation));
+        result.ok = true;
+      }
+    } catch (error) {
+      const failure = error instanceof ReloadError ? error : new ReloadError((error as Error).message, { phase: 'spawn', cause: error });
+      result.error = { code: failure.code, phase: failure.phase, message: failure.message, lines: failure.lines };
     }
-    lint(config, context.drainTimeoutMs);
-    let generation: Generation;
-    if (batch.mode === 'restart') {
-      await check(context, result);
-      await terminateAll(context, result);
-      generation = await startGeneration(context, result, log);
-    } else {
-      generation = await checkWhileStarting(context, result, log);
-    }
-    generation.markActive();
-    result.generation = { id: generation.id, pid: generation.pid };
-    retireOlder(context, result, generation);
-    result.ok = true;
-  } catch (error) {
-    const reloadError = error instanceof ReloadError ? error : new ReloadError((error as Error).message, 'spawn', [], undefined, { cause: error });
-    result.error = { code: errorCode(reloadError), phase: reloadError.phase, message: reloadError.message, lines: reloadError.lines };
-  } finally {
     result.durationMs = Math.round(performance.now() - started);
-  }
-  if (result.ok) log.info({ result }, 'reload succeeded');
-  else log.error({ result }, 'reload failed');
-  return result;
-}
-
-/** Refuses what cannot work under a supervisor (master-worker, an empty file), before anything runs. */
-function lint(config: LoadedConfig, drainTimeoutMs: number): void {
-  const findings = assessReadiness(configFacts(config), drainTimeoutMs);
-  const errors = findings.filter((finding) => finding.level === 'error');
-  if (errors.length > 0) {
-    throw new ReloadError(errors.map((finding) => `${finding.message} ${finding.fix ?? ''}`.trim()).join('\n'), 'lint');
-  }
-}
-
-/**
- * `haproxy -c` and the spawn at once: the reload costs the longer of the two, not their sum. Safe because the new
- * process signals no one (no -sf): if the check fails, the new generation is soft-stopped (abandon) and the
- * running one, never signalled, keeps serving.
- */
-async function checkWhileStarting(context: ReloadContext, result: ReloadResult, log: Logger): Promise<Generation> {
-  const [checked, started] = await Promise.allSettled([check(context, result), startGeneration(context, result, log)]);
-  if (checked.status === 'rejected') {
-    if (started.status === 'fulfilled') {
-      started.value.log.warn('haproxy -c failed while this generation started: soft-stopping it');
-      started.value.abandon(context.killGraceMs);
+    if (captured !== undefined && baseline !== undefined) {
+      if (result.ok && result.generation !== undefined) baseline.loaded(captured);
+      else if (!result.ok) baseline.failed(captured, result.error?.message ?? 'reload failed');
     }
-    throw checked.reason;
+    if (result.ok) log.info({ result }, 'reload succeeded');
+    else log.error({ result }, 'reload failed');
+    return result;
   }
-  if (started.status === 'rejected') throw started.reason;
-  return started.value;
-}
 
-async function check(context: ReloadContext, result: ReloadResult): Promise<void> {
-  try {
-    const check = await checkConfig(context.haproxy, context.config, context.fragment, haproxyEnv('/nonexistent/check.sock'), context.readyTimeoutMs);
-    result.timings.checkMs = check.durationMs;
-    result.warnings.push(...check.warnings);
-  } catch (error) {
-    const lines = (error as { lines?: string[] }).lines ?? [(error as Error).message];
-    throw new ReloadError(`haproxy -c rejected the configuration:\n${lines.join('\n')}`, 'check', lines, undefined, { cause: error });
+  /** Hard restart: check first, then terminate every generation and start a fresh one. */
+  async #restart(result: ReloadResult, log: Logger): Promise<Generation> {
+    await this.#check(result);
+    result.retired.push(...(await this.#parts.fleet.terminateAll()));
+    return this.#startGeneration(result, log);
   }
-}
 
-/** Spawns the new generation and waits until it serves; with mode reload, falls back to a legacy start when -x fails. */
-async function startGeneration(context: ReloadContext, result: ReloadResult, log: Logger): Promise<Generation> {
-  const running = context.registry.active();
-  const transferFrom = running?.isLive() === true ? running.record.socket : undefined;
-  if (result.mode === 'reload-socket' && transferFrom === undefined) {
-    throw new ReloadError('No running generation to take the listening sockets from; use `reload` or `restart`.', 'transfer');
+  /**
+   * `haproxy -c` and the spawn at once: the reload costs the longer of the two, not their sum. Safe because the new
+   * process signals no one (no -sf): if the check fails, the new generation is abandoned (soft stop) and the
+   * running one, never signalled, keeps serving.
+   */
+  async #checkWhileStarting(result: ReloadResult, log: Logger): Promise<Generation> {
+    const [checked, started] = await Promise.allSettled([this.#check(result), this.#startGeneration(result, log)]);
+    if (checked.status === 'rejected') {
+      if (started.status === 'fulfilled') {
+        started.value.log.warn('haproxy -c failed while this generation started: soft-stopping it');
+        this.#parts.fleet.abandon(started.value);
+      }
+      throw checked.reason;
+    }
+    if (started.status === 'rejected') throw started.reason;
+    return started.value;
   }
-  if (transferFrom === undefined && result.mode === 'reload') {
-    result.warnings.push('No generation was serving: started a fresh one (nothing to transfer).');
+
+  async #check(result: ReloadResult): Promise<void> {
+    try {
+      const check = await this.#parts.checker.check();
+      result.timings.checkMs = check.durationMs;
+      result.warnings.push(...check.warnings);
+    } catch (error) {
+      const lines = error instanceof HaproxyCheckError ? error.lines : [(error as Error).message];
+      throw new ReloadError(`haproxy -c rejected the configuration:\n${lines.join('\n')}`, { phase: 'check', lines, cause: error });
+    }
   }
-  const readyStarted = performance.now();
-  const attempt = await spawnAndWait(context, transferFrom);
-  if (attempt.generation !== undefined) {
-    result.hitless = transferFrom !== undefined;
-    result.timings.readyMs = Math.round(performance.now() - readyStarted);
-    return attempt.generation;
-  }
-  const transferFailed = transferFrom !== undefined && attempt.lines.some((line) => TRANSFER_FAILURE.test(line));
-  if (transferFailed && result.mode === 'reload') {
-    const warning = `Socket transfer from generation ${running?.id} failed (${attempt.lines.find((line) => TRANSFER_FAILURE.test(line))}); reloaded without it: connections arriving during the switch may be refused.`;
-    log.warn(warning);
-    result.warnings.push(warning);
-    const legacy = await spawnAndWait(context, undefined);
-    if (legacy.generation !== undefined) {
+
+  /** Spawns the new generation and waits until it serves; with mode reload, falls back to a legacy start when -x fails. */
+  async #startGeneration(result: ReloadResult, log: Logger): Promise<Generation> {
+    const running = this.#parts.fleet.active();
+    const transferFrom = running?.isLive() === true ? running.record.socket : undefined;
+    if (result.mode === 'reload-socket' && transferFrom === undefined) {
+      throw new ReloadError('No running generation to take the listening sockets from; use `reload` or `restart`.', { phase: 'transfer' });
+    }
+    if (transferFrom === undefined && result.mode === 'reload') {
+      result.warnings.push('No generation was serving: started a fresh one (nothing to transfer).');
+    }
+    const readyStarted = performance.now();
+    const attempt = await this.#spawnAndWait(transferFrom);
+    if (attempt.generation !== undefined) {
+      result.hitless = transferFrom !== undefined;
       result.timings.readyMs = Math.round(performance.now() - readyStarted);
-      return legacy.generation;
+      return attempt.generation;
     }
-    throw new ReloadError(`The new generation failed to start: ${legacy.detail}`, 'spawn', legacy.lines, legacy.pid);
+    const transferLine = transferFrom === undefined ? undefined : attempt.lines.find((line) => TRANSFER_FAILURE.test(line));
+    if (transferLine !== undefined && result.mode === 'reload') {
+      const warning = `Socket transfer from generation ${running?.id} failed (${transferLine}); reloaded without it: connections arriving during the switch may be refused.`;
+      log.warn(warning);
+      result.warnings.push(warning);
+      const legacy = await this.#spawnAndWait(undefined);
+      if (legacy.generation !== undefined) {
+        result.timings.readyMs = Math.round(performance.now() - readyStarted);
+        return legacy.generation;
+      }
+      throw new ReloadError(`The new generation failed to start: ${legacy.detail}`, { phase: 'spawn', lines: legacy.lines, pid: legacy.pid });
+    }
+    const phase = transferLine !== undefined ? 'transfer' : attempt.timedOut === true ? 'ready' : 'spawn';
+    throw new ReloadError(`The new generation failed to start: ${attempt.detail}`, { phase, lines: attempt.lines, pid: attempt.pid });
   }
-  const phase: ReloadPhase = transferFailed ? 'transfer' : attempt.timedOut ? 'ready' : 'spawn';
-  throw new ReloadError(`The new generation failed to start: ${attempt.detail}`, phase, attempt.lines, attempt.pid);
+
+  async #spawnAndWait(transferFrom: string | undefined): Promise<Attempt> {
+    const { fleet, settings } = this.#parts;
+    const generation = await fleet.launch(transferFrom);
+    const notServing = await fleet.waitServing(generation, settings.readyTimeoutMs);
+    if (notServing === undefined) return { generation, lines: [], detail: '' };
+    // Never proved it serves: end it. Older generations were not signalled and keep serving.
+    fleet.abandon(generation);
+    const exit = await generation.exited;
+    const how = exit.signal === null ? `exit code ${exit.code}` : `signal ${exit.signal}`;
+    return {
+      lines: generation.tail(),
+      pid: generation.pid,
+      timedOut: notServing.reason === 'timeout',
+      detail: notServing.reason === 'timeout' ? notServing.detail : `haproxy exited (${how}) before it served`,
+    };
+  }
 }
 
 type Attempt = { generation?: Generation; lines: string[]; detail: string; pid?: number; timedOut?: boolean };
 
-async function spawnAndWait(context: ReloadContext, transferFrom: string | undefined): Promise<Attempt> {
-  const generation = await context.launch(transferFrom);
-  const notReady = await waitReady(generation, context.readyTimeoutMs);
-  if (notReady === undefined) return { generation, lines: [], detail: '' };
-  // Never proved it serves: end it. Older generations were not signalled and keep serving.
-  generation.abandon(context.killGraceMs);
-  const exit = await generation.exited;
-  const lines = generation.tail();
-  const how = exit.signal === null ? `exit code ${exit.code}` : `signal ${exit.signal}`;
-  return {
-    lines,
-    pid: generation.pid,
-    timedOut: notReady.reason === 'timeout',
-    detail: notReady.reason === 'timeout' ? notReady.detail : `haproxy exited (${how}) before it served`,
-  };
-}
-
-/** Tells every older live generation to finish, identity-checked; each gets a deadline. */
-function retireOlder(context: ReloadContext, result: ReloadResult, current: Generation): void {
-  const deadline = new Date(Date.now() + context.drainTimeoutMs);
-  for (const generation of context.registry.live()) {
-    // Newer ones cannot exist (one reload at a time); ones already being ended (abandoned, escalated) keep their course.
-    if (generation.id >= current.id || generation.record.escalation !== undefined) continue;
-    const wasDraining = generation.state === 'draining';
-    const outcome = generation.softStop(deadline);
-    if (outcome === 'sent' && !wasDraining) {
-      result.retired.push({ id: generation.id, pid: generation.pid });
-      generation.log.info({ deadline: generation.record.deadline }, 'draining');
-    }
-    if (outcome === 'recycled') generation.log.error('pid now names another process: not signalled');
-    context.onDraining(generation);
+/** Refuses what cannot work under a supervisor (master-worker, an empty file), before anything runs. */
+function lint(config: LoadedConfig, drainTimeoutMs: number): void {
+  const errors = lintConfig(configFacts(config), drainTimeoutMs).filter((finding) => finding.level === 'error');
+  if (errors.length > 0) {
+    throw new ReloadError(errors.map((finding) => `${finding.message} ${finding.fix ?? ''}`.trim()).join('\n'), { phase: 'lint' });
   }
-}
-
-/** Hard restart: every live generation gets SIGTERM, then SIGKILL after --kill-grace; waits for them to exit. */
-async function terminateAll(context: ReloadContext, result: ReloadResult): Promise<void> {
-  const live = context.registry.live();
-  result.retired.push(...live.map((generation) => ({ id: generation.id, pid: generation.pid })));
-  await terminate(live, context.killGraceMs);
 }

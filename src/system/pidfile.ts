@@ -35,7 +35,7 @@ export function acquirePidfile(file: string): void {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const owner = readPidfile(file);
-    if (owner !== undefined && isLiveSupervisor(owner)) throw new RunDirOwnedError(file, owner);
+    if (owner !== undefined && isLiveSupervisor(owner)) throw new RunDirOwnedError({ pidfile: file, pid: owner });
     // Stale: remove it and race for it again; a concurrent winner is seen as live on the next pass.
     try {
       unlinkSync(file);
@@ -43,7 +43,7 @@ export function acquirePidfile(file: string): void {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
   }
-  throw new RunDirOwnedError(file, readPidfile(file));
+  throw new RunDirOwnedError({ pidfile: file, pid: readPidfile(file) });
 }
 
 /** Removes the pidfile if it still holds this process's pid. */

@@ -15,8 +15,6 @@ export type ChildHandle = {
   readonly exited: Promise<ProcessExit>;
   /** True until the kernel reported the exit: single-threaded, so a pid checked here cannot be recycled yet. */
   isRunning(): boolean;
-  /** Signal the child if it has not exited. Returns false when it already had. */
-  kill(signal: NodeJS.Signals): boolean;
 };
 
 export type SpawnOptions = {
@@ -65,16 +63,7 @@ export async function spawnChild(file: string, args: string[], options: SpawnOpt
   // Read right after spawn: the child cannot have been reaped before this line runs in this tick.
   const identity = identify(pid) ?? { pid, startTime: -1 };
   const isRunning = (): boolean => subprocess.exitCode === null && subprocess.signalCode === null;
-  return {
-    pid,
-    identity,
-    exited,
-    isRunning,
-    kill(signal) {
-      if (!isRunning()) return false;
-      return subprocess.kill(signal);
-    },
-  };
+  return { pid, identity, exited, isRunning };
 }
 
 /** Result of a short command run to completion. */

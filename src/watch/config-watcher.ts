@@ -2,19 +2,12 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
+import type { WatchStatus } from '../control/types.js';
 import { loadConfig, type LoadedConfig } from '../haproxy/config-load.js';
 import { configReferences } from '../haproxy/config-references.js';
 import { changedFiles, fingerprint, snapshot, type Snapshot } from './content-hash.js';
 import { Settle } from './settle.js';
 
-/** What `status` shows about watching. */
-export type WatchStatus = {
-  enabled: boolean;
-  files: string[];
-  directories: string[];
-  lastChange?: { at: string; files: string[] };
-  lastError?: string;
-};
 
 export type WatchOptions = { config: string[]; quietMs: number; maxWaitMs: number; log: Logger };
 

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, expect } from 'vitest';
 import { haproxyPids, killAll, TEST_MARKER } from './haproxy-processes.js';
 import { freePort } from './os-probes.js';
 import { frontendConfig, httpConfig } from './configs.js';
+import type { Status } from '../../src/control/types.js';
 
 export { freePort, frontendConfig, httpConfig };
 
@@ -30,8 +31,8 @@ export class Sandbox {
     renameSync(temp, this.config);
   }
 
-  /** Starts `run` in the foreground as a child of the test; resolves once the first generation serves. */
-  /** Watching is off unless `extra` says `--watch`: other tests trigger their reloads explicitly. */
+  /** Starts `run` in the foreground as a child of the test; resolves once the first generation serves.
+   * Watching is off unless `extra` says `--watch`: other tests trigger their reloads explicitly. */
   async run(extra: string[] = [], env: Record<string, string> = {}): Promise<void> {
     const watch = extra.some((arg) => arg === '--watch') ? [] : ['--no-watch'];
     this.daemon = execa('node', [CLI, 'run', '-f', this.config, '--run-dir', this.runDir, '--log-level', 'info', ...watch, ...extra], {
@@ -55,10 +56,10 @@ export class Sandbox {
     return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
   }
 
-  async status(): Promise<StatusJson> {
+  async status(): Promise<Status> {
     const result = await this.cli(['status', '--json']);
     if (result.exitCode !== 0) throw new Error(`status failed (${result.exitCode}): ${result.stderr}`);
-    return JSON.parse(result.stdout) as StatusJson;
+    return JSON.parse(result.stdout) as Status;
   }
 
   /** haproxy processes started for this sandbox. */
@@ -79,15 +80,6 @@ export class Sandbox {
     return leaked;
   }
 }
-
-export type StatusJson = {
-  supervisor: { pid: number; version: string; startedAt: string; state: string };
-  generations: Array<{ id: number; pid: number; state: string; startedAt: string; drainingSince?: string; deadline?: string; exit?: { code: number | null; signal: string | null; reason: string } }>;
-  lastReload: { id: number; ok: boolean; mode: string; hitless: boolean; durationMs: number; error?: { message: string; lines: string[] } } | null;
-  reloads: Array<{ id: number; ok: boolean; triggers: string[] }>;
-  crashLoop: { consecutiveCrashes: number; looping: boolean };
-  watch: { enabled: boolean; files: string[]; directories: string[]; lastChange?: { at: string; files: string[] }; lastError?: string };
-};
 
 /** A fresh Sandbox and free port per test; after each test the daemon is stopped and no haproxy may be left. */
 export function useSandbox(): { sandbox: Sandbox; port: number } {

@@ -3,8 +3,10 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { httpConfig, useSandbox, type Sandbox } from '../helpers/harness.js';
 import { Probe } from '../helpers/probe.js';
+import type { ReloadResult } from '../../src/control/types.js';
 
 const FAKE_CHECK_FAILS = path.resolve(import.meta.dirname, '../fixtures/haproxy-check-fails.sh');
+const SLOW_CHECK = path.resolve(import.meta.dirname, '../fixtures/haproxy-slow-check.sh');
 
 const context = useSandbox();
 let sandbox: Sandbox;
@@ -36,26 +38,39 @@ describe('reloads', () => {
     expect(sandbox.haproxyPids()).toEqual([status.generations.find((g) => g.state === 'active')?.pid]);
   });
 
-  it('coalesces 10 concurrent reload calls per round and SIGHUPs into few reloads, leaving exactly one generation', async () => {
+  it('coalesces 10 concurrent reload calls and 2 SIGHUPs made during a reload into one follow-up, each caller getting a reload that includes its request', async () => {
     sandbox.writeConfig(httpConfig(port, 'race'));
-    await sandbox.run();
-    const before = (await sandbox.status()).reloads.length;
-    let requests = 0;
-    for (let round = 0; round < 5; round++) {
-      const calls = Array.from({ length: 10 }, () => sandbox.cli(['reload']));
+    // Every reload lasts ≥ 1.5 s (slow `-c`): the calls of a round all arrive while the SIGHUP's reload runs.
+    await sandbox.run(['--haproxy', SLOW_CHECK], { HS_CHECK_DELAY: '1.5' });
+    const first = (await sandbox.status()).lastReload?.id ?? 0;
+    let previous = first;
+    const rounds = 3;
+    for (let round = 0; round < rounds; round++) {
       sandbox.daemon?.kill('SIGHUP');
+      const calls = Array.from({ length: 10 }, () => sandbox.cli(['reload', '--json']));
       sandbox.daemon?.kill('SIGHUP');
-      requests += 12;
-      const results = await Promise.all(calls);
-      for (const result of results) expect(result.exitCode, result.stderr).toBe(0);
+      const results = (await Promise.all(calls)).map((result) => {
+        expect(result.exitCode, result.stderr).toBe(0);
+        return JSON.parse(result.stdout) as ReloadResult;
+      });
+      const ids = new Set(results.map((result) => result.id));
+      // A queue that did not coalesce would run one reload per call: 10 ids.
+      expect(ids.size, `reload ids of one round: ${[...ids].join(', ')}`).toBeLessThanOrEqual(2);
+      for (const id of ids) {
+        const sharing = results.filter((result) => result.id === id);
+        // Each caller's request is one of the triggers of the reload it got, and no reload predates the round.
+        expect(id).toBeGreaterThan(previous);
+        expect(sharing[0]?.triggers.filter((trigger) => trigger === 'cli').length).toBeGreaterThanOrEqual(sharing.length);
+      }
+      previous = Math.max(...ids);
     }
-    await expect.poll(() => sandbox.haproxyPids().length, { timeout: 15_000 }).toBe(1);
     const status = await sandbox.status();
-    expect(status.generations.filter((g) => g.state === 'active')).toHaveLength(1);
-    expect(status.generations.filter((g) => g.state === 'draining' || g.state === 'starting')).toHaveLength(0);
-    const reloads = status.reloads.length - before;
-    expect(reloads).toBeGreaterThan(0);
-    expect(reloads).toBeLessThan(requests);
+    // At most: the SIGHUP's own reload and one follow-up per round (with a straggler, one more).
+    expect((status.lastReload?.id ?? 0) - first).toBeLessThanOrEqual(rounds * 3);
+    await expect.poll(() => sandbox.haproxyPids().length, { timeout: 15_000 }).toBe(1);
+    const after = await sandbox.status();
+    expect(after.generations.filter((g) => g.state === 'active')).toHaveLength(1);
+    expect(after.generations.filter((g) => g.state === 'draining' || g.state === 'starting')).toHaveLength(0);
   });
 
   it('rejects an invalid config with haproxy’s own message, keeps serving, and a later good reload works', async () => {

@@ -1,38 +1,29 @@
 import type { CommandModule } from 'yargs';
 import { resolveRunDir } from '../../config/options.js';
 import { sendRequest } from '../../control/client.js';
-import type { ReloadRequestMode } from '../../control/protocol.js';
-import { RemoteError } from '../../errors.js';
-import type { ReloadResult } from '../../supervisor/reload.js';
+import type { ReloadRequestMode } from '../../control/types.js';
+import { ReloadFailedError } from '../../control/reload-failed.js';
+import { handle } from '../command.js';
 import { ExitCode, exitCodeFor } from '../exit-codes.js';
-import { formatError, formatReload, isReloadResult, printError, printJson, printLine } from '../output.js';
-import { clientOptions } from '../shared-options.js';
-
-type ClientArgs = { runDir?: string; json: boolean };
+import { formatError, formatReload, printError, printJson, printLine } from '../output.js';
+import { clientOptions, type ClientArgs } from '../shared-options.js';
 
 /** Asks the daemon for a reload and waits for the result of the reload that includes this request. */
 export async function requestReload(mode: ReloadRequestMode, args: ClientArgs): Promise<number> {
   try {
-    const result = (await sendRequest(resolveRunDir(args.runDir), { cmd: 'reload', mode })) as ReloadResult;
+    const result = await sendRequest(resolveRunDir(args.runDir), { cmd: 'reload', mode });
     if (args.json) printJson(result);
     else printLine(formatReload(result));
     return ExitCode.ok;
   } catch (error) {
-    if (args.json) printJson(error instanceof RemoteError && isReloadResult(error.detail) ? error.detail : { ok: false, error: { message: (error as Error).message } });
+    if (args.json) printJson(error instanceof ReloadFailedError ? error.result : { ok: false, error: { message: (error as Error).message } });
     else printError(formatError(error));
     return exitCodeFor(error);
   }
 }
 
 function reloadCommand(mode: ReloadRequestMode, describe: string): CommandModule<object, ClientArgs> {
-  return {
-    command: mode,
-    describe,
-    builder: (yargs) => yargs.options(clientOptions),
-    handler: async (args) => {
-      process.exitCode = await requestReload(mode, args);
-    },
-  };
+  return { command: mode, describe, builder: clientOptions, handler: handle((args) => requestReload(mode, args)) };
 }
 
 export const reloadCommands = [

@@ -6,10 +6,11 @@ import { RunDirOwnedError } from '../../errors.js';
 import { isLiveSupervisor, readPidfile } from '../../system/pidfile.js';
 import { spawnDaemon } from '../../system/daemon.js';
 import { runDirPaths } from '../../config/run-dir.js';
-import { ExitCode, exitCodeFor } from '../exit-codes.js';
+import type { ReloadResult } from '../../control/types.js';
+import { handle } from '../command.js';
+import { ExitCode } from '../exit-codes.js';
 import { formatReload, printError, printJson, printLine } from '../output.js';
-import { daemonOptions, toPartialOptions, type DaemonArgs } from '../shared-options.js';
-import type { ReloadResult } from '../../supervisor/reload.js';
+import { daemonOptions, type DaemonArgs } from '../shared-options.js';
 
 type StartArgs = DaemonArgs & { logFile?: string; json: boolean };
 
@@ -29,10 +30,10 @@ function runArgs(argv: string[]): string[] {
 }
 
 async function start(args: StartArgs): Promise<number> {
-  const options = resolveOptions(toPartialOptions(args));
+  const options = resolveOptions(args);
   const paths = runDirPaths(options.runDir);
   const owner = readPidfile(paths.pidfile);
-  if (owner !== undefined && isLiveSupervisor(owner)) throw new RunDirOwnedError(paths.pidfile, owner);
+  if (owner !== undefined && isLiveSupervisor(owner)) throw new RunDirOwnedError({ pidfile: paths.pidfile, pid: owner });
   mkdirSync(options.runDir, { recursive: true, mode: 0o755 });
   const logFile = path.resolve(args.logFile ?? path.join(options.runDir, 'supervisor.log'));
   const script = process.argv[1] as string;
@@ -53,18 +54,10 @@ async function start(args: StartArgs): Promise<number> {
 export const startCommand: CommandModule<object, StartArgs> = {
   command: 'start',
   describe: 'Start the supervisor detached; exits 0 once the first generation serves',
-  builder: (yargs) =>
-    yargs.options({
-      ...daemonOptions,
-      'log-file': { type: 'string', describe: 'Where the detached daemon writes its logs (default <run-dir>/supervisor.log)' },
-      json: { type: 'boolean', default: false, describe: 'Print JSON' },
-    }) as never,
-  handler: async (args) => {
-    try {
-      process.exitCode = await start(args);
-    } catch (error) {
-      printError((error as Error).message);
-      process.exitCode = exitCodeFor(error);
-    }
+  builder: {
+    ...daemonOptions,
+    'log-file': { type: 'string', describe: 'Where the detached daemon writes its logs (default <run-dir>/supervisor.log)' },
+    json: { type: 'boolean', default: false, describe: 'Print JSON' },
   },
+  handler: handle(start),
 };

@@ -1,20 +1,18 @@
 import { existsSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { resolveRunDir } from '../../config/options.js';
+import { runDirPaths } from '../../config/run-dir.js';
 import { sendRequest } from '../../control/client.js';
 import { NotRunningError } from '../../errors.js';
-import type { Status } from '../../supervisor/status.js';
-import { runDirPaths } from '../../config/run-dir.js';
-import { ExitCode, exitCodeFor } from '../exit-codes.js';
-import { formatError, formatStatus, printError, printJson, printLine } from '../output.js';
-import { clientOptions } from '../shared-options.js';
+import { handle } from '../command.js';
+import { ExitCode } from '../exit-codes.js';
+import { formatStatus, printJson, printLine } from '../output.js';
+import { clientOptions, type ClientArgs } from '../shared-options.js';
 
-type StatusArgs = { runDir?: string; json: boolean };
-
-async function status(args: StatusArgs): Promise<number> {
+async function status(args: ClientArgs): Promise<number> {
   const runDir = resolveRunDir(args.runDir);
   try {
-    const result = (await sendRequest(runDir, { cmd: 'status' }, 10_000)) as Status;
+    const result = await sendRequest(runDir, { cmd: 'status' }, 10_000);
     if (args.json) printJson(result);
     else printLine(formatStatus(result));
     return ExitCode.ok;
@@ -28,16 +26,9 @@ async function status(args: StatusArgs): Promise<number> {
   }
 }
 
-export const statusCommand: CommandModule<object, StatusArgs> = {
+export const statusCommand: CommandModule<object, ClientArgs> = {
   command: 'status',
   describe: 'Show generations, the last reload and crash-loop state (exit 0 running, 3 not running)',
-  builder: (yargs) => yargs.options(clientOptions),
-  handler: async (args) => {
-    try {
-      process.exitCode = await status(args);
-    } catch (error) {
-      printError(formatError(error));
-      process.exitCode = exitCodeFor(error);
-    }
-  },
+  builder: clientOptions,
+  handler: handle(status),
 };

@@ -3,11 +3,12 @@ import { parseDuration } from '../../config/duration.js';
 import { resolveRunDir } from '../../config/options.js';
 import { sendRequest } from '../../control/client.js';
 import { NotRunningError, OptionError } from '../../errors.js';
-import { ExitCode, exitCodeFor } from '../exit-codes.js';
-import { formatError, printError, printJson, printLine } from '../output.js';
-import { clientOptions } from '../shared-options.js';
+import { handle } from '../command.js';
+import { ExitCode } from '../exit-codes.js';
+import { printJson, printLine } from '../output.js';
+import { clientOptions, type ClientArgs } from '../shared-options.js';
 
-type StopArgs = { runDir?: string; json: boolean; hard: boolean; drainTimeout?: string };
+type StopArgs = ClientArgs & { hard: boolean; drainTimeout?: string };
 
 async function stop(args: StopArgs): Promise<number> {
   const drainTimeoutMs = args.drainTimeout === undefined ? undefined : parseDuration(args.drainTimeout);
@@ -21,30 +22,20 @@ async function stop(args: StopArgs): Promise<number> {
     return ExitCode.ok;
   } catch (error) {
     // LSB: stopping a service that is not running succeeds.
-    if (error instanceof NotRunningError) {
-      if (args.json) printJson({ ok: true, running: false });
-      else printLine('haproxy-supervisor is not running.');
-      return ExitCode.ok;
-    }
-    throw error;
+    if (!(error instanceof NotRunningError)) throw error;
+    if (args.json) printJson({ ok: true, running: false });
+    else printLine('haproxy-supervisor is not running.');
+    return ExitCode.ok;
   }
 }
 
 export const stopCommand: CommandModule<object, StopArgs> = {
   command: 'stop',
   describe: 'Graceful stop: soft-stop every generation, wait up to the drain deadline, escalate, exit',
-  builder: (yargs) =>
-    yargs.options({
-      ...clientOptions,
-      hard: { type: 'boolean', default: false, describe: 'Terminate every generation now (connections drop)' },
-      'drain-timeout': { type: 'string', describe: 'Wait at most this long for draining before escalating (default: the daemon’s --drain-timeout)' },
-    }),
-  handler: async (args) => {
-    try {
-      process.exitCode = await stop(args);
-    } catch (error) {
-      printError(formatError(error));
-      process.exitCode = exitCodeFor(error);
-    }
+  builder: {
+    ...clientOptions,
+    hard: { type: 'boolean', default: false, describe: 'Terminate every generation now (connections drop)' },
+    'drain-timeout': { type: 'string', describe: 'Wait at most this long for draining before escalating (default: the daemon’s --drain-timeout)' },
   },
+  handler: handle(stop),
 };

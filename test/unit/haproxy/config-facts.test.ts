@@ -1,49 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { useTempDirs } from '../helpers/temp-dirs.js';
-import { formatDuration, parseDuration } from '../../src/config/duration.js';
-import { resolveOptions } from '../../src/config/options.js';
-import { OptionError } from '../../src/errors.js';
-import { readConfigFacts } from '../../src/haproxy/config-facts.js';
-import { expandConfigPaths } from '../../src/haproxy/config-files.js';
-import { tokenize } from '../../src/haproxy/config-parse.js';
-import { assessReadiness } from '../../src/haproxy/readiness.js';
+import { useTempDirs } from '../../helpers/temp-dirs.js';
+import { readConfigFacts } from '../../../src/haproxy/config-facts.js';
+import { expandConfigPaths } from '../../../src/haproxy/config-files.js';
+import { lintConfig } from '../../../src/haproxy/config-lint.js';
+import { tokenize } from '../../../src/haproxy/config-parse.js';
 
 const tempDir = useTempDirs();
-
-describe('durations', () => {
-  it.each([
-    ['500ms', 500],
-    ['10s', 10_000],
-    ['30m', 1_800_000],
-    ['1h', 3_600_000],
-    ['1.5s', 1500],
-    ['250', 250],
-    ['100us', 0],
-  ])('parses %s', (text, ms) => expect(parseDuration(text)).toBe(ms));
-
-  it.each(['', 'abc', '10 parsecs', '-5s', '1e3'])('rejects %j', (text) => expect(parseDuration(text)).toBeUndefined());
-
-  it('formats back', () => {
-    expect([formatDuration(500), formatDuration(30_000), formatDuration(1_800_000), formatDuration(1500)]).toEqual(['500ms', '30s', '30m', '1.5s']);
-  });
-});
-
-describe('resolveOptions', () => {
-  it('fills every default once', () => {
-    const options = resolveOptions({ config: ['x.cfg'], runDir: '/tmp/r' });
-    expect(options).toMatchObject({ drainTimeoutMs: 1_800_000, killGraceMs: 10_000, maxDraining: 20, haproxy: 'haproxy', runDir: '/tmp/r' });
-    expect(path.isAbsolute(options.config[0] ?? '')).toBe(true);
-  });
-
-  it('names the option, the value and what it expects', () => {
-    expect(() => resolveOptions({ config: ['x'], drainTimeout: 'abc' })).toThrow(new OptionError('Expected `--drain-timeout` to be a duration like 500ms, 30s or 30m, got `abc`.'));
-    expect(() => resolveOptions({ config: [] })).toThrow(/at least one `--config`/);
-    expect(() => resolveOptions({ config: ['x'], maxDraining: -1 })).toThrow(/--max-draining/);
-    expect(() => resolveOptions({ config: ['x'], logLevel: 'loud' })).toThrow(/--log-level/);
-  });
-});
 
 describe('config files and facts', () => {
   it('tokenizes quotes, escapes and comments as haproxy does', () => {
@@ -80,7 +44,7 @@ frontend fe
       { address: 'ipv4@127.0.0.1:9999', unix: false, levelAdmin: false, exposeFd: false, where: `${file}:6` },
     ]);
     expect(facts).toMatchObject({ hardStopAfterMs: 300_000, masterWorker: `${file}:2`, noreuseport: `${file}:3`, abnsBinds: [`${file}:8`] });
-    const findings = assessReadiness(facts, 1_800_000);
+    const findings = lintConfig(facts, 1_800_000);
     expect(findings.filter((finding) => finding.level === 'error').map((finding) => finding.message)).toEqual([expect.stringContaining('master-worker')]);
     expect(findings.filter((finding) => finding.level === 'warning')).toHaveLength(2);
     expect(findings.every((finding) => finding.level === 'ok' || finding.fix !== undefined)).toBe(true);
@@ -90,8 +54,8 @@ frontend fe
     const dir = tempDir();
     const file = path.join(dir, 'h.cfg');
     writeFileSync(file, 'global\n    hard-stop-after 1h\n');
-    expect(assessReadiness(readConfigFacts([file]), 1_800_000).find((finding) => finding.level === 'warning')?.message).toContain('longer than --drain-timeout');
+    expect(lintConfig(readConfigFacts([file]), 1_800_000).find((finding) => finding.level === 'warning')?.message).toContain('longer than --drain-timeout');
     writeFileSync(file, 'defaults\n    mode http\n');
-    expect(assessReadiness(readConfigFacts([file]), 1_800_000).find((finding) => finding.level === 'warning')?.message).toContain('No `hard-stop-after`');
+    expect(lintConfig(readConfigFacts([file]), 1_800_000).find((finding) => finding.level === 'warning')?.message).toContain('No `hard-stop-after`');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ReloadQueue, type Batch } from '../../src/supervisor/reload-queue.js';
+import { ReloadQueue, type Batch } from '../../../src/supervisor/reload-queue.js';
 
 type Mode = 'reload' | 'restart';
 

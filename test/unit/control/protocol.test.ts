@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRequest } from '../../src/control/protocol.js';
+import { parseRequest } from '../../../src/control/protocol.js';
 
 describe('parseRequest', () => {
   it.each([

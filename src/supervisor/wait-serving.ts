@@ -2,14 +2,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { showInfo } from '../haproxy/runtime-api.js';
 import type { Generation } from './generation.js';
 
-/** Why a generation did not become ready. */
-export type NotReady = { reason: 'exited' | 'timeout'; detail: string };
+/** Why a generation did not come to serve. */
+export type NotServing = { reason: 'exited' | 'timeout'; detail: string };
 
 /**
  * Waits until the generation proves it serves: `show info` on its own socket answers with its pid, which haproxy
  * only does from its event loop, after every listener is bound. Polls with a short backoff (2 ms → 5 ms).
  */
-export async function waitReady(generation: Generation, timeoutMs: number): Promise<NotReady | undefined> {
+export async function waitServing(generation: Generation, timeoutMs: number): Promise<NotServing | undefined> {
   const deadline = performance.now() + timeoutMs;
   let delay = 2;
   let lastError = 'no answer yet';

@@ -8,7 +8,7 @@ export type Finding = { level: 'error' | 'warning' | 'ok'; message: string; fix?
  * Judges a configuration for seamless reloads under the supervisor. Errors make a reload refuse to start;
  * warnings are reported with the result.
  */
-export function assessReadiness(facts: ConfigFacts, drainTimeoutMs: number): Finding[] {
+export function lintConfig(facts: ConfigFacts, drainTimeoutMs: number): Finding[] {
   const findings: Finding[] = [];
   if (facts.masterWorker !== undefined) {
     findings.push({

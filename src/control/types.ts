@@ -1,0 +1,103 @@
+import type { ErrorCode, ReloadPhase } from '../errors.js';
+
+/**
+ * The wire format: what the daemon answers on the control socket and what `--json` prints. Stable, documented in
+ * the README ("status --json", "Control socket"); fields may be added, never renamed.
+ */
+
+export type { ErrorCode, ReloadPhase };
+
+/**
+ * start: first generation; reload: socket transfer, else a legacy reload reported `hitless: false`;
+ * reload-socket: socket transfer or fail; restart: terminate every generation, then start (drops connections);
+ * respawn: start a generation when none is active (after a crash).
+ */
+export type ReloadMode = 'start' | 'reload' | 'reload-socket' | 'restart' | 'respawn';
+
+/** The modes a client may ask for. */
+export type ReloadRequestMode = Extract<ReloadMode, 'reload' | 'reload-socket' | 'restart'>;
+
+/** Who asked for a reload. */
+export type ReloadTrigger = 'cli' | 'signal' | 'start' | 'crash' | 'watch';
+
+
+/** What every caller of a reload learns. */
+export type ReloadResult = {
+  id: number;
+  ok: boolean;
+  mode: ReloadMode;
+  triggers: ReloadTrigger[];
+  /** True only when the new generation took the listening sockets over from the running one (-x). */
+  hitless: boolean;
+  startedAt: string;
+  /** The daemon's whole path: reading the config, check and spawn→ready. */
+  durationMs: number;
+  generation?: { id: number; pid: number };
+  /** Older generations told to finish (SIGUSR1) or terminated by this reload. */
+  retired: Array<{ id: number; pid: number }>;
+  warnings: string[];
+  /** prepareMs: reading and parsing the config (and hashing what the watcher watches); then check and spawn→ready, in parallel. */
+  timings: { prepareMs?: number; checkMs?: number; readyMs?: number };
+  error?: { code: ErrorCode; phase: ReloadPhase; message: string; lines: string[] };
+};
+
+/** Lifecycle of a generation: starting → active → draining → exited (or starting → exited). */
+export type GenerationState = 'starting' | 'active' | 'draining' | 'exited';
+
+/** Why a generation ended, recorded when it happened, never inferred later. */
+export type ExitReason =
+  | 'drained' // soft-stopped and left on its own
+  | 'deadline-term' // draining past --drain-timeout: SIGTERM
+  | 'deadline-kill' // still alive --kill-grace after SIGTERM: SIGKILL
+  | 'crashed' // exited while active, unasked
+  | 'failed-start' // exited or was killed before it proved it serves
+  | 'terminated'; // ended on request (restart, stop --hard)
+
+/** How a generation ended. */
+export type GenerationExit = { code: number | null; signal: string | null; reason: ExitReason; at: string };
+
+/** One generation as `status` shows it (the socket path and start ticks stay internal). */
+export type GenerationStatus = {
+  id: number;
+  pid: number;
+  state: GenerationState;
+  startedAt: string;
+  readyAt?: string;
+  drainingSince?: string;
+  deadline?: string;
+  exit?: GenerationExit;
+};
+
+/** What status shows about crashes. */
+export type CrashLoopStatus = { consecutiveCrashes: number; lastCrashAt?: string; nextAttemptAt?: string; lastError?: string };
+
+/** What status shows about watching. */
+export type WatchStatus = {
+  enabled: boolean;
+  files: string[];
+  directories: string[];
+  lastChange?: { at: string; files: string[] };
+  lastError?: string;
+};
+
+/** The supervisor's own lifecycle. */
+export type SupervisorState = 'starting' | 'running' | 'stopping';
+
+/** `status --json`. */
+export type Status = {
+  supervisor: {
+    pid: number;
+    version: string;
+    startedAt: string;
+    state: SupervisorState;
+    runDir: string;
+    config: string[];
+    /** process.memoryUsage() in bytes: rss, heapTotal, heapUsed, external. */
+    memory: { rss: number; heapTotal: number; heapUsed: number; external: number };
+  };
+  generations: GenerationStatus[];
+  lastReload: ReloadResult | null;
+  reloads: ReloadResult[];
+  crashLoop: CrashLoopStatus & { looping: boolean };
+  watch: WatchStatus;
+};

@@ -1,0 +1,122 @@
+import { readFile } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import type { ExitReason, GenerationState, ReloadResult, SupervisorState } from '../control/types.js';
+import { writeFileAtomic } from '../system/atomic-write.js';
+import type { Escalation, GenerationRecord } from './generation.js';
+
+/** state.json: enough to keep ids monotonic and to re-identify generations after a supervisor restart. */
+export type PersistedState = {
+  version: 1;
+  nextGenerationId: number;
+  nextReloadId: number;
+  supervisor?: { pid: number; startedAt: string; version: string; state: SupervisorState };
+  generations: GenerationRecord[];
+  lastReload: ReloadResult | null;
+};
+
+/** A fresh state: what a missing or unreadable state.json gives. */
+export const EMPTY_STATE: PersistedState = { version: 1, nextGenerationId: 1, nextReloadId: 1, generations: [], lastReload: null };
+
+const STATES: readonly GenerationState[] = ['starting', 'active', 'draining', 'exited'];
+const ESCALATIONS: readonly Escalation[] = ['term', 'kill', 'terminate'];
+const REASONS: readonly ExitReason[] = ['drained', 'deadline-term', 'deadline-kill', 'crashed', 'failed-start', 'terminated'];
+
+type Json = Record<string, unknown>;
+const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isPositiveInteger = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value > 0;
+const isString = (value: unknown): value is string => typeof value === 'string';
+const optionalString = (value: unknown): value is string | undefined => value === undefined || isString(value);
+
+/**
+ * A generation record as a previous supervisor wrote it, or undefined when any field is off: such a record is
+ * dropped, so nothing is ever signalled on the strength of a malformed entry.
+ */
+export function parseGenerationRecord(value: unknown): GenerationRecord | undefined {
+  if (!isObject(value)) return undefined;
+  const { id, pid, startTime, startedAt, socket, state, readyAt, drainingSince, deadline, escalation, adopted, exit } = value;
+  if (!isPositiveInteger(id) || !isPositiveInteger(pid) || typeof startTime !== 'number' || !Number.isInteger(startTime) || startTime < 0) return undefined;
+  if (!isString(startedAt) || !isString(socket) || !STATES.includes(state as GenerationState)) return undefined;
+  if (!optionalString(readyAt) || !optionalString(drainingSince) || !optionalString(deadline)) return undefined;
+  if (deadline !== undefined && Number.isNaN(Date.parse(deadline))) return undefined;
+  if (escalation !== undefined && !ESCALATIONS.includes(escalation as Escalation)) return undefined;
+  const record: GenerationRecord = { id, pid, startTime, startedAt, socket, state: state as GenerationState };
+  if (readyAt !== undefined) record.readyAt = readyAt;
+  if (drainingSince !== undefined) record.drainingSince = drainingSince;
+  if (deadline !== undefined) record.deadline = deadline;
+  if (escalation !== undefined) record.escalation = escalation as Escalation;
+  if (adopted === true) record.adopted = true;
+  if (isObject(exit) && REASONS.includes(exit['reason'] as ExitReason) && isString(exit['at'])) {
+    const code = typeof exit['code'] === 'number' ? exit['code'] : null;
+    const signal = isString(exit['signal']) ? exit['signal'] : null;
+    record.exit = { code, signal, reason: exit['reason'] as ExitReason, at: exit['at'] };
+  }
+  return record;
+}
+
+/** Validates state.json's content; anything malformed falls back to fresh values, field by field. */
+export function parseState(text: string): PersistedState {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return EMPTY_STATE;
+  }
+  if (!isObject(value)) return EMPTY_STATE;
+  const generations = Array.isArray(value['generations']) ? value['generations'].map(parseGenerationRecord) : [];
+  const lastReload = value['lastReload'];
+  return {
+    version: 1,
+    nextGenerationId: isPositiveInteger(value['nextGenerationId']) ? value['nextGenerationId'] : 1,
+    nextReloadId: isPositiveInteger(value['nextReloadId']) ? value['nextReloadId'] : 1,
+    generations: generations.filter((record): record is GenerationRecord => record !== undefined),
+    lastReload: isObject(lastReload) && isPositiveInteger(lastReload['id']) && typeof lastReload['ok'] === 'boolean' ? (lastReload as ReloadResult) : null,
+  };
+}
+
+/** Reads state.json; a missing or unreadable file gives fresh counters (never a crash). */
+export async function loadState(file: string): Promise<PersistedState> {
+  try {
+    return parseState(await readFile(file, 'utf8'));
+  } catch {
+    return EMPTY_STATE;
+  }
+}
+
+/**
+ * Writes state.json atomically, without piling up writes: while one write runs, later saves collapse into one more
+ * write of the newest state.
+ */
+export class StateStore {
+  readonly #file: string;
+  readonly #log: Logger;
+  #writing: Promise<void> | undefined;
+  #next: PersistedState | undefined;
+
+  constructor(file: string, log: Logger) {
+    this.#file = file;
+    this.#log = log;
+  }
+
+  /** Schedules a write of `state` (serialized when its turn comes, so it shows the newest values). */
+  save(state: PersistedState): void {
+    this.#next = state;
+    this.#writing ??= this.#flush();
+  }
+
+  /** Resolves once every state saved so far is on disk. */
+  async settled(): Promise<void> {
+    while (this.#writing !== undefined) await this.#writing;
+  }
+
+  async #flush(): Promise<void> {
+    for (let state = this.#next; state !== undefined; state = this.#next) {
+      this.#next = undefined;
+      try {
+        await writeFileAtomic(this.#file, `${JSON.stringify(state, null, 2)}\n`, 0o644);
+      } catch (error) {
+        this.#log.error({ err: error, file: this.#file }, 'cannot write state.json');
+      }
+    }
+    this.#writing = undefined;
+  }
+}

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { dispatch, type Daemon } from '../../../src/control/dispatch.js';
+import type { ReloadResult, Status } from '../../../src/control/types.js';
+
+const STATUS = { supervisor: { pid: 1, state: 'running' } } as Status;
+
+function result(fields: Partial<ReloadResult>): ReloadResult {
+  return { id: 7, ok: true, mode: 'reload', triggers: ['cli'], hitless: true, startedAt: '', durationMs: 5, retired: [], warnings: [], timings: {}, ...fields };
+}
+
+/** A daemon that answers with `result` and records what it was asked. */
+function daemon(result: ReloadResult): Daemon & { calls: unknown[][] } {
+  const calls: unknown[][] = [];
+  return {
+    calls,
+    status: () => STATUS,
+    reload: (mode, trigger) => (calls.push(['reload', mode, trigger]), Promise.resolve(result)),
+    stop: (options) => (calls.push(['stop', options]), Promise.resolve()),
+  };
+}
+
+describe('dispatch', () => {
+  it('answers ping with the daemon’s pid and status with its status', async () => {
+    expect(await dispatch(daemon(result({})), { cmd: 'ping' })).toEqual({ ok: true, result: { pid: process.pid } });
+    expect(await dispatch(daemon(result({})), { cmd: 'status' })).toEqual({ ok: true, result: STATUS });
+  });
+
+  it('passes the requested mode on as a cli-triggered reload and returns a successful result as is', async () => {
+    const ok = result({});
+    const target = daemon(ok);
+    expect(await dispatch(target, { cmd: 'reload', mode: 'reload-socket' })).toEqual({ ok: true, result: ok });
+    expect(target.calls).toEqual([['reload', 'reload-socket', 'cli']]);
+  });
+
+  it('turns a failed reload into an error reply with its code, message and the whole result', async () => {
+    const failed = result({ ok: false, error: { code: 'config-invalid', phase: 'check', message: 'haproxy -c rejected the configuration', lines: ['[ALERT] x'] } });
+    expect(await dispatch(daemon(failed), { cmd: 'reload', mode: 'reload' })).toEqual({
+      ok: false,
+      error: { code: 'config-invalid', message: 'haproxy -c rejected the configuration', detail: failed },
+    });
+  });
+
+  it('stops as asked and answers with the final status', async () => {
+    const target = daemon(result({}));
+    expect(await dispatch(target, { cmd: 'stop', hard: false, drainTimeoutMs: 5000 })).toEqual({ ok: true, result: STATUS });
+    expect(await dispatch(target, { cmd: 'stop', hard: true })).toEqual({ ok: true, result: STATUS });
+    expect(target.calls).toEqual([['stop', { hard: false, drainTimeoutMs: 5000 }], ['stop', { hard: true }]]);
+  });
+});

@@ -1,0 +1,96 @@
+import { connect } from 'node:net';
+import path from 'node:path';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { sendRequest } from '../../../src/control/client.js';
+import type { Daemon } from '../../../src/control/dispatch.js';
+import { MAX_REQUEST_BYTES } from '../../../src/control/protocol.js';
+import { ControlServer } from '../../../src/control/server.js';
+import type { ReloadResult, Status } from '../../../src/control/types.js';
+import { ReloadFailedError } from '../../../src/control/reload-failed.js';
+import { NotRunningError, ReloadError, RemoteError } from '../../../src/errors.js';
+import { useTempDirs } from '../../helpers/temp-dirs.js';
+
+const tempDir = useTempDirs();
+const servers: ControlServer[] = [];
+afterEach(async () => {
+  for (const server of servers.splice(0)) await server.close();
+});
+
+const STATUS = { supervisor: { pid: 1, state: 'running' }, generations: [] } as unknown as Status;
+const FAILED: ReloadResult = {
+  id: 3, ok: false, mode: 'reload', triggers: ['cli'], hitless: false, startedAt: '', durationMs: 9, retired: [], warnings: [], timings: {},
+  error: { code: 'transfer-failed', phase: 'transfer', message: 'The new generation failed to start', lines: ['[ALERT] sockets'] },
+};
+
+async function serve(daemon: Partial<Daemon>): Promise<string> {
+  const runDir = tempDir();
+  const full: Daemon = { status: () => STATUS, reload: () => Promise.resolve(FAILED), stop: () => Promise.resolve(), ...daemon };
+  servers.push(await ControlServer.listen(path.join(runDir, 'control.sock'), full, pino({ level: 'silent' })));
+  return runDir;
+}
+
+/** Sends raw bytes and collects what comes back until the server closes or `lines` replies arrived. */
+function raw(runDir: string, data: string, lines: number): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(path.join(runDir, 'control.sock'));
+    let buffer = '';
+    const done = (): void => resolve(buffer.split('\n').filter((line) => line !== ''));
+    socket.on('error', reject);
+    socket.on('data', (chunk) => {
+      buffer += chunk.toString();
+      if (buffer.split('\n').length > lines) {
+        socket.destroy();
+        done();
+      }
+    });
+    socket.on('close', done);
+    socket.write(data);
+  });
+}
+
+describe('control server and client', () => {
+  it('returns typed results end to end', async () => {
+    const runDir = await serve({});
+    const status = await sendRequest(runDir, { cmd: 'status' });
+    expect(status.supervisor.state).toBe('running');
+    expect(await sendRequest(runDir, { cmd: 'ping' })).toEqual({ pid: process.pid });
+  });
+
+  it('delivers a failed reload to the client as ReloadFailedError carrying the whole result', async () => {
+    const runDir = await serve({});
+    const error = await sendRequest(runDir, { cmd: 'reload', mode: 'reload-socket' }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ReloadFailedError);
+    expect((error as ReloadFailedError).result).toEqual(FAILED);
+    expect((error as ReloadFailedError).code).toBe('transfer-failed');
+  });
+
+  it('turns an error thrown by the daemon into an error reply with its stable code', async () => {
+    const runDir = await serve({
+      reload: () => Promise.reject(new ReloadError('The supervisor is stopping.', { phase: 'stopping' })),
+    });
+    const error = await sendRequest(runDir, { cmd: 'reload', mode: 'reload' }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(RemoteError);
+    expect(error).toMatchObject({ code: 'stopping', message: 'The supervisor is stopping.' });
+  });
+
+  it('answers garbage with bad-request and keeps the connection for the next line', async () => {
+    const runDir = await serve({});
+    const replies = await raw(runDir, 'not json\n{"cmd":"ping"}\n', 2);
+    expect(replies.map((line) => JSON.parse(line) as { ok: boolean; error?: { code: string } })).toEqual([
+      { ok: false, error: { code: 'bad-request', message: expect.any(String) as string } },
+      { ok: true, result: { pid: process.pid } },
+    ]);
+  });
+
+  it('rejects an oversized request and closes that connection', async () => {
+    const runDir = await serve({});
+    const replies = await raw(runDir, 'x'.repeat(MAX_REQUEST_BYTES + 10), 1);
+    expect(JSON.parse(replies[0] ?? '{}')).toMatchObject({ ok: false, error: { code: 'too-large' } });
+    expect(await sendRequest(runDir, { cmd: 'ping' })).toEqual({ pid: process.pid });
+  });
+
+  it('says the supervisor is not running when nobody listens', async () => {
+    await expect(sendRequest(tempDir(), { cmd: 'status' })).rejects.toBeInstanceOf(NotRunningError);
+  });
+});

@@ -1,0 +1,133 @@
+import { spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ExitReason } from '../../../src/control/types.js';
+import { Fleet, type FleetOptions } from '../../../src/supervisor/fleet.js';
+import type { Generation, GenerationRecord } from '../../../src/supervisor/generation.js';
+import { identify, readComm } from '../../../src/system/proc.js';
+import { isAlive } from '../../helpers/os-probes.js';
+import { useTempDirs } from '../../helpers/temp-dirs.js';
+
+/** A process whose comm is "haproxy" and that exits 0 on SIGUSR1 (test/fixtures/fake-haproxy/haproxy). */
+const FAKE_HAPROXY = path.resolve(import.meta.dirname, '../../fixtures/fake-haproxy/haproxy');
+
+const tempDir = useTempDirs();
+const fleets: Fleet[] = [];
+const strays: number[] = [];
+
+function fleet(options: Partial<FleetOptions> = {}): Fleet & { exits: Array<[number, ExitReason]> } {
+  const runDir = tempDir();
+  const created = new Fleet({
+    haproxy: FAKE_HAPROXY,
+    config: [path.join(runDir, 'haproxy.cfg')],
+    runDir,
+    drainTimeoutMs: 60_000,
+    killGraceMs: 10_000,
+    maxDraining: 20,
+    historySize: 20,
+    log: pino({ level: 'silent' }),
+    ...options,
+  });
+  const exits: Array<[number, ExitReason]> = [];
+  created.on('exited', (generation, reason) => exits.push([generation.id, reason]));
+  fleets.push(created);
+  return Object.assign(created, { exits });
+}
+
+beforeEach(() => {
+  delete process.env['FAKE_HAPROXY_IGNORE'];
+});
+
+afterEach(async () => {
+  delete process.env['FAKE_HAPROXY_IGNORE'];
+  for (const created of fleets.splice(0)) {
+    created.close();
+    for (const generation of created.live()) generation.signal('SIGKILL');
+    await Promise.all(created.live().map((generation) => generation.exited));
+  }
+  for (const pid of strays.splice(0)) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+});
+
+const exitOf = (target: Fleet, generation: Generation) => target.records().find((record) => record.id === generation.id)?.exit;
+
+describe('Fleet', () => {
+  it('launches a generation as its child with the supervisor’s argv, keeps its output, and records a drained exit', async () => {
+    const target = fleet();
+    const generation = await target.launch(undefined);
+    expect(generation.state).toBe('starting');
+    await expect.poll(() => generation.tail()).toEqual([expect.stringContaining('fake haproxy -db -f')]);
+    expect(generation.tail()[0]).toContain(`-f ${target.records()[0]?.socket.replace(/gen\/1\.sock$/, 'supervisor.cfg')}`);
+    target.activate(generation);
+    const next = await target.launch(generation.record.socket);
+    expect(next.id).toBe(2);
+    await expect.poll(() => next.tail()[0]).toContain(`-x ${generation.record.socket}`);
+    target.activate(next);
+    expect(target.retireOlderThan(next)).toEqual([{ id: 1, pid: generation.pid }]);
+    expect(generation.state).toBe('draining');
+    await generation.exited;
+    await expect.poll(() => target.exits).toEqual([[1, 'drained']]);
+    expect(exitOf(target, generation)).toMatchObject({ code: 0, signal: null, reason: 'drained' });
+    expect(target.live()).toEqual([next]);
+    expect(target.active()).toBe(next);
+  });
+
+  it('takes a draining generation that ignores SIGUSR1 and SIGTERM down the whole ladder to SIGKILL', async () => {
+    process.env['FAKE_HAPROXY_IGNORE'] = 'USR1 TERM';
+    const target = fleet({ drainTimeoutMs: 200, killGraceMs: 200 });
+    const old = await target.launch(undefined);
+    target.activate(old);
+    const current = await target.launch(undefined);
+    target.activate(current);
+    target.retireOlderThan(current);
+    await old.exited;
+    await expect.poll(() => exitOf(target, old)).toMatchObject({ signal: 'SIGKILL', reason: 'deadline-kill' });
+    expect(current.isLive()).toBe(true);
+  });
+
+  it('terminates every live generation with SIGTERM and records them as terminated', async () => {
+    const target = fleet();
+    const first = await target.launch(undefined);
+    target.activate(first);
+    const retired = await target.terminateAll();
+    expect(retired).toEqual([{ id: 1, pid: first.pid }]);
+    await expect.poll(() => exitOf(target, first)).toMatchObject({ signal: 'SIGTERM', reason: 'terminated' });
+  });
+
+  it('abandons a generation that never served: SIGUSR1, recorded as a failed start', async () => {
+    const target = fleet();
+    const generation = await target.launch(undefined);
+    target.abandon(generation);
+    await generation.exited;
+    await expect.poll(() => target.exits).toEqual([[1, 'failed-start']]);
+  });
+
+  it('adopts a live haproxy a previous supervisor recorded, continues its ids, and tracks its exit the same way', async () => {
+    const target = fleet();
+    const orphan = spawn(FAKE_HAPROXY, [], { detached: true, stdio: 'ignore' });
+    strays.push(orphan.pid ?? -1);
+    // Until exec, the child is still a copy of node (the fixture's #!/bin/bash keeps the comm "haproxy" after it).
+    await expect.poll(() => readComm(orphan.pid ?? -1)).toBe('haproxy');
+    const identity = identify(orphan.pid ?? -1)!;
+    const socket = path.join(tempDir(), '7.sock');
+    writeFileSync(socket, ''); // stands for its admin socket, removed once it exits
+    const records: GenerationRecord[] = [
+      { id: 7, pid: identity.pid, startTime: identity.startTime, startedAt: new Date().toISOString(), socket, state: 'active', readyAt: new Date().toISOString() },
+      // Same pid, other start time: a recycled pid is never adopted.
+      { id: 6, pid: identity.pid, startTime: identity.startTime + 1, startedAt: '', socket, state: 'draining' },
+      // A live process that is not haproxy (this test runner).
+      { id: 5, pid: process.pid, startTime: identify(process.pid)!.startTime, startedAt: '', socket, state: 'draining' },
+    ];
+    const adopted = target.restore(records, 8);
+    expect(adopted.map((generation) => [generation.id, generation.record.adopted])).toEqual([[7, true]]);
+    expect(target.active()?.pid).toBe(orphan.pid);
+    expect(target.nextId).toBe(8);
+    orphan.kill('SIGKILL');
+    await expect.poll(() => target.exits, { timeout: 5000 }).toEqual([[7, 'crashed']]);
+    expect(target.live()).toEqual([]);
+    expect(existsSync(socket)).toBe(false);
+    const next = await target.launch(undefined);
+    expect(next.id).toBe(8);
+  });
+});
