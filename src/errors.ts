@@ -10,11 +10,14 @@ export const ERROR_CODES = [
   'transfer-failed',
   'stopping',
   'run-dir-owned',
+  'run-dir-unsafe',
+  'config-in-use',
   'not-running',
   'usage',
   'bad-request',
   'unknown-command',
   'too-large',
+  'busy',
   'failure',
 ] as const;
 
@@ -71,6 +74,11 @@ export class ReloadError extends Error {
   get code(): ErrorCode {
     return reloadErrorCode(this.phase);
   }
+
+  /** What waiting and new reload requests get once the supervisor is stopping. */
+  static stopping(): ReloadError {
+    return new ReloadError('The supervisor is stopping.', { phase: 'stopping' });
+  }
 }
 
 /** Another live supervisor holds this run dir's pidfile. */
@@ -84,6 +92,31 @@ export class RunDirOwnedError extends Error {
     super(`Another haproxy-supervisor (pid ${options.pid ?? 'unknown'}) owns ${options.pidfile}. Stop it first, or pass a different \`--run-dir\`.`);
     this.pidfile = options.pidfile;
     this.pid = options.pid;
+  }
+}
+
+/** The run dir could be subverted by another user: the message says what is wrong and how to fix it. */
+export class RunDirUnsafeError extends Error {
+  override name = 'RunDirUnsafeError';
+  readonly code = 'run-dir-unsafe';
+  readonly runDir: string;
+
+  /** `problem` reads after "Refusing to use ": the path, its role, and what is wrong. */
+  constructor(options: { runDir: string; problem: string; fix: string }) {
+    super(`Refusing to use ${options.problem}. Fix: ${options.fix}.`);
+    this.runDir = options.runDir;
+  }
+}
+
+/** Another supervisor, or a haproxy that is not ours, already runs this configuration or listens on its addresses. */
+export class ConfigInUseError extends Error {
+  override name = 'ConfigInUseError';
+  readonly code = 'config-in-use';
+  readonly pids: number[];
+
+  constructor(message: string, options: { pids: number[] }) {
+    super(message);
+    this.pids = options.pids;
   }
 }
 

@@ -11,6 +11,7 @@ export const ExitCode = {
   startFailed: 11,
   runDirOwned: 12,
   transferFailed: 13,
+  runDirUnsafe: 14,
 } as const;
 
 /** The one map from errors (by their stable code, local or carried over the control socket) to exit codes. */
@@ -19,11 +20,14 @@ const BY_CODE: Record<ErrorCode, number> = {
   'start-failed': ExitCode.startFailed,
   'transfer-failed': ExitCode.transferFailed,
   'run-dir-owned': ExitCode.runDirOwned,
+  'config-in-use': ExitCode.runDirOwned,
+  'run-dir-unsafe': ExitCode.runDirUnsafe,
   'not-running': ExitCode.notRunning,
   usage: ExitCode.usage,
   'bad-request': ExitCode.usage,
   'unknown-command': ExitCode.usage,
   'too-large': ExitCode.failure,
+  busy: ExitCode.failure,
   stopping: ExitCode.failure,
   failure: ExitCode.failure,
 };

@@ -1,3 +1,4 @@
+import v8 from 'node:v8';
 import { writeSync, closeSync } from 'node:fs';
 import { resolveOptions } from '../config/options.js';
 import { createLogger } from '../log.js';
@@ -27,6 +28,7 @@ export async function runDaemon(args: DaemonArgs): Promise<number> {
   const options = resolveOptions(args);
   // /proc/<pid>/comm becomes SUPERVISOR_COMM: how the pidfile check recognizes a live supervisor (system/pidfile.ts).
   process.title = 'haproxy-supervisor';
+  v8.setFlagsFromString('--optimize-for-size');
   const log = createLogger(options.logLevel);
   const notifier = createNotifier(process.env, (message) => log.warn({ notify: message }, 'sd_notify failed'));
   const supervisor = new Supervisor(options, log, systemdEvents(notifier));

@@ -27,6 +27,8 @@ export const defaults = {
   watchQuiet: '250ms',
   /** …but a stream of changes reloads at the latest this long after the first one. */
   watchMaxWait: '2s',
+  /** Start even when another supervisor or a haproxy that is not ours already serves this configuration. */
+  allowSharedPorts: false,
   /** How many finished generations and reloads status keeps. */
   historySize: 20,
 } as const;

@@ -29,6 +29,11 @@ export const OPTION_SPECS = {
   watch: { kind: 'boolean', default: defaults.watch, describe: 'Reload when the config or a file it references changes (--no-watch: only on request)' },
   watchQuiet: { kind: 'duration', default: defaults.watchQuiet, describe: 'Changes must be quiet this long before a reload' },
   watchMaxWait: { kind: 'duration', default: defaults.watchMaxWait, describe: 'A stream of changes reloads at the latest this long after the first' },
+  allowSharedPorts: {
+    kind: 'boolean',
+    default: defaults.allowSharedPorts,
+    describe: 'Start even when another supervisor runs this config, or a haproxy that is not ours listens on its addresses (the fleets then split the traffic)',
+  },
 } as const satisfies Record<string, Spec>;
 
 type Specs = typeof OPTION_SPECS;
@@ -82,6 +87,11 @@ function resolveOne(name: string, kind: Kind, value: string | number | boolean |
     case 'string':
       return String(value);
   }
+}
+
+/** True for the run dir used when none is given (its parent is checked too: system/run-dir.ts). */
+export function isDefaultRunDir(runDir: string): boolean {
+  return runDir === resolveRunDir(undefined);
 }
 
 /** Resolves the daemon's options once, each with its default; throws OptionError with a fixing hint. */

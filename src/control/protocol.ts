@@ -2,7 +2,7 @@
 import type { ErrorCode, ReloadRequestMode, ReloadResult, Status } from './types.js';
 
 /** Longest request line accepted; a longer one gets an error reply and the connection is closed. */
-export const MAX_REQUEST_BYTES = 64 * 1024;
+export const MAX_REQUEST_BYTES = 16 * 1024;
 
 export type Request =
   | { cmd: 'ping' }
@@ -32,10 +32,15 @@ const MODES: readonly string[] = ['reload', 'reload-socket', 'restart'];
 /** Parses and validates one request line; returns an error reply for anything else. */
 export function parseRequest(line: string): Request | ErrorReply {
   let value: unknown;
+  // Garbage is answered without building a SyntaxError stack trace for each line (a flood of it costs memory).
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   try {
     value = JSON.parse(line);
   } catch {
     return badRequest('Expected one JSON object per line, like {"cmd":"status"}.');
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return badRequest('Expected a JSON object with a `cmd` field, like {"cmd":"status"}.');

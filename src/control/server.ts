@@ -1,19 +1,27 @@
 import { chmodSync, chownSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { OptionError, errorCode } from '../errors.js';
-import { resolveGroup } from '../system/group.js';
+import { errorCode } from '../errors.js';
 import { dispatch, type Daemon } from './dispatch.js';
 import { MAX_REQUEST_BYTES, errorReply, isErrorReply, parseRequest, type Reply } from './protocol.js';
 
 /** A connection that sends nothing for this long is closed (a running request is not cut). */
 const IDLE_MS = 60_000;
 
-type Connection = { socket: Socket; inFlight: number };
+/** Most control connections open at once; one more gets a `busy` reply and is closed. */
+export const MAX_CONNECTIONS = 128;
+
+/** Most requests of one connection queued at once; beyond it, the daemon stops reading that connection. */
+const MAX_PIPELINED = 16;
+
+const NEWLINE = 0x0a;
+
+type Connection = { socket: Socket; inFlight: number; badRequests: number };
 
 /**
  * The control socket: mode 0600, or 0660 with a group. Malformed, oversized or unknown requests get an error
- * reply; nothing a client sends can crash or stall the daemon.
+ * reply; nothing a client sends can crash or stall the daemon, and what clients can make it hold is bounded:
+ * MAX_CONNECTIONS connections, MAX_REQUEST_BYTES buffered per connection, MAX_PIPELINED queued requests each.
  */
 export class ControlServer {
   readonly #server: Server;
@@ -29,11 +37,7 @@ export class ControlServer {
   }
 
   /** Binds `path` (replacing a stale socket: the pidfile proved no live supervisor owns it). */
-  static async listen(path: string, daemon: Daemon, log: Logger, socketGroup?: string): Promise<ControlServer> {
-    const gid = socketGroup === undefined ? undefined : resolveGroup(socketGroup);
-    if (socketGroup !== undefined && gid === undefined) {
-      throw new OptionError(`Expected \`--socket-group\` to name a group in /etc/group, got \`${socketGroup}\`.`);
-    }
+  static async listen(path: string, daemon: Daemon, log: Logger, gid?: number): Promise<ControlServer> {
     try {
       unlinkSync(path);
     } catch {
@@ -70,47 +74,68 @@ export class ControlServer {
   }
 
   #serve(socket: Socket): void {
-    const connection: Connection = { socket, inFlight: 0 };
+    socket.on('error', () => undefined); // a client that went away is not our problem
+    if (this.#connections.size >= MAX_CONNECTIONS) {
+      socket.end(`${JSON.stringify(errorReply('busy', `More than ${MAX_CONNECTIONS} control connections are open; try again.`))}\n`, () => socket.destroy());
+      return;
+    }
+    const connection: Connection = { socket, inFlight: 0, badRequests: 0 };
     this.#connections.add(connection);
-    let buffer = '';
+    // The bytes of the line being received, kept as Buffers (never one growing string) and capped.
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
     let refused = false;
     let queue = Promise.resolve();
-    socket.setEncoding('utf8');
     socket.setTimeout(IDLE_MS, () => {
       if (connection.inFlight === 0) socket.destroy();
     });
-    socket.on('error', () => undefined); // a client that went away is not our problem
     socket.on('close', () => this.#connections.delete(connection));
     const reply = (message: Reply): void => {
       if (!socket.destroyed && socket.writable) socket.write(`${JSON.stringify(message)}\n`);
     };
-    socket.on('data', (chunk: string) => {
+    const refuse = (): void => {
+      refused = true;
+      pending = [];
+      const message = errorReply('too-large', `Request longer than ${MAX_REQUEST_BYTES} bytes; the connection is closed.`);
+      // The rest of the line is never read (reading stops now), the reply goes out and the connection is closed.
+      socket.pause();
+      socket.end(`${JSON.stringify(message)}\n`, () => socket.destroy());
+    };
+    const take = (line: string): void => {
+      connection.inFlight++;
+      if (connection.inFlight >= MAX_PIPELINED) socket.pause(); // a client that sends faster than it reads waits
+      queue = queue.then(async () => {
+        reply(await this.#answer(line, connection));
+        connection.inFlight--;
+        if (connection.inFlight < MAX_PIPELINED && !refused) socket.resume();
+        if (this.#closing && connection.inFlight === 0) socket.end();
+      });
+    };
+    socket.on('data', (chunk: Buffer) => {
       if (refused) return;
-      buffer += chunk;
-      for (let newline = buffer.indexOf('\n'); newline !== -1; newline = buffer.indexOf('\n')) {
-        const line = buffer.slice(0, newline).trim();
-        buffer = buffer.slice(newline + 1);
-        if (line === '') continue;
-        connection.inFlight++;
-        queue = queue.then(async () => {
-          reply(await this.#answer(line));
-          connection.inFlight--;
-          if (this.#closing && connection.inFlight === 0) socket.end();
-        });
+      let start = 0;
+      for (let newline = chunk.indexOf(NEWLINE); newline !== -1; newline = chunk.indexOf(NEWLINE, start)) {
+        pendingBytes += newline - start;
+        if (pendingBytes > MAX_REQUEST_BYTES) return refuse();
+        pending.push(chunk.subarray(start, newline));
+        const line = Buffer.concat(pending).toString('utf8').trim();
+        pending = [];
+        pendingBytes = 0;
+        start = newline + 1;
+        if (line !== '') take(line);
       }
-      if (Buffer.byteLength(buffer) > MAX_REQUEST_BYTES) {
-        buffer = '';
-        refused = true;
-        reply(errorReply('too-large', `Request longer than ${MAX_REQUEST_BYTES} bytes; the connection is closed.`));
-        socket.end();
-      }
+      pendingBytes += chunk.length - start;
+      if (pendingBytes > MAX_REQUEST_BYTES) return refuse();
+      // A copy, so the chunk itself (up to 64 KiB) is not kept alive by a short tail.
+      if (start < chunk.length) pending.push(Buffer.from(chunk.subarray(start)));
     });
   }
 
-  async #answer(line: string): Promise<Reply> {
+  async #answer(line: string, connection: Connection): Promise<Reply> {
     const request = parseRequest(line);
     if (isErrorReply(request)) {
-      this.#log.warn({ error: request.error.message }, 'bad control request');
+      // Logged once per connection: a client sending garbage in a loop must not flood the log.
+      if (connection.badRequests++ === 0) this.#log.warn({ error: request.error.message }, 'bad control request');
       return request;
     }
     try {

@@ -47,6 +47,7 @@ export type GenerationState = 'starting' | 'active' | 'draining' | 'exited';
 /** Why a generation ended, recorded when it happened, never inferred later. */
 export type ExitReason =
   | 'drained' // soft-stopped and left on its own
+  | 'killed' // died while draining, unasked (a signal or an error exit the supervisor did not cause)
   | 'deadline-term' // draining past --drain-timeout: SIGTERM
   | 'deadline-kill' // still alive --kill-grace after SIGTERM: SIGKILL
   | 'crashed' // exited while active, unasked

@@ -97,7 +97,7 @@ export class Generation {
 
   /** Records the exit and how it came about. */
   markExited(exit: ProcessExit): ExitReason {
-    const reason = exitReason(this.record);
+    const reason = exitReason(this.record, exit);
     this.record.exit = { code: exit.code, signal: exit.signal, reason, at: new Date().toISOString() };
     this.record.state = 'exited';
     return reason;
@@ -110,12 +110,16 @@ export function publicGeneration(record: GenerationRecord): GenerationStatus {
   return { id, pid, state, startedAt, readyAt, drainingSince, deadline, exit };
 }
 
-/** Why a generation ended, from its state and what the supervisor did to it (both recorded as they happened). */
-export function exitReason(record: Pick<GenerationRecord, 'state' | 'escalation'>): ExitReason {
+/**
+ * Why a generation ended, from its state, what the supervisor did to it (both recorded as they happened) and how
+ * it exited. A draining generation that exits 0 drained; one that dies otherwise, unasked, was killed (or crashed)
+ * while draining. An adopted process's exit status is unknowable (code and signal null): it counts as drained.
+ */
+export function exitReason(record: Pick<GenerationRecord, 'state' | 'escalation'>, exit: Pick<ProcessExit, 'code' | 'signal'> = { code: 0, signal: null }): ExitReason {
   if (record.escalation === 'terminate') return record.state === 'starting' ? 'failed-start' : 'terminated';
   if (record.state === 'starting') return 'failed-start';
   if (record.escalation === 'kill') return 'deadline-kill';
   if (record.escalation === 'term') return 'deadline-term';
-  if (record.state === 'draining') return 'drained';
+  if (record.state === 'draining') return exit.signal === null && (exit.code === 0 || exit.code === null) ? 'drained' : 'killed';
   return 'crashed';
 }

@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { ExitReason, GenerationState, ReloadResult, SupervisorState } from '../control/types.js';
 import { writeFileAtomic } from '../system/atomic-write.js';
+import type { RunDirAccess } from '../system/run-dir.js';
 import type { Escalation, GenerationRecord } from './generation.js';
 
 /** state.json: enough to keep ids monotonic and to re-identify generations after a supervisor restart. */
@@ -9,7 +11,7 @@ export type PersistedState = {
   version: 1;
   nextGenerationId: number;
   nextReloadId: number;
-  supervisor?: { pid: number; startedAt: string; version: string; state: SupervisorState };
+  supervisor?: { pid: number; startedAt: string; version: string; state: SupervisorState; config: string[] };
   generations: GenerationRecord[];
   lastReload: ReloadResult | null;
 };
@@ -19,7 +21,7 @@ export const EMPTY_STATE: PersistedState = { version: 1, nextGenerationId: 1, ne
 
 const STATES: readonly GenerationState[] = ['starting', 'active', 'draining', 'exited'];
 const ESCALATIONS: readonly Escalation[] = ['term', 'kill', 'terminate'];
-const REASONS: readonly ExitReason[] = ['drained', 'deadline-term', 'deadline-kill', 'crashed', 'failed-start', 'terminated'];
+const REASONS: readonly ExitReason[] = ['drained', 'killed', 'deadline-term', 'deadline-kill', 'crashed', 'failed-start', 'terminated'];
 
 type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -73,6 +75,18 @@ export function parseState(text: string): PersistedState {
   };
 }
 
+/** What another supervisor recorded in its state.json: its config files and live generations' pids (empty when unreadable). */
+export function readPeerState(file: string): { config: string[]; generations: number[] } {
+  try {
+    const value: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    const config = isObject(value) && isObject(value['supervisor']) ? value['supervisor']['config'] : undefined;
+    const generations = parseState(JSON.stringify(value)).generations.filter((record) => record.state !== 'exited');
+    return { config: Array.isArray(config) ? config.filter(isString) : [], generations: generations.map((record) => record.pid) };
+  } catch {
+    return { config: [], generations: [] };
+  }
+}
+
 /** Reads state.json; a missing or unreadable file gives fresh counters (never a crash). */
 export async function loadState(file: string): Promise<PersistedState> {
   try {
@@ -89,12 +103,14 @@ export async function loadState(file: string): Promise<PersistedState> {
 export class StateStore {
   readonly #file: string;
   readonly #log: Logger;
+  readonly #access: Pick<RunDirAccess, 'fileMode' | 'gid'>;
   #writing: Promise<void> | undefined;
   #next: PersistedState | undefined;
 
-  constructor(file: string, log: Logger) {
+  constructor(file: string, log: Logger, access: Pick<RunDirAccess, 'fileMode' | 'gid'> = { fileMode: 0o600, gid: undefined }) {
     this.#file = file;
     this.#log = log;
+    this.#access = access;
   }
 
   /** Schedules a write of `state` (serialized when its turn comes, so it shows the newest values). */
@@ -112,7 +128,7 @@ export class StateStore {
     for (let state = this.#next; state !== undefined; state = this.#next) {
       this.#next = undefined;
       try {
-        await writeFileAtomic(this.#file, `${JSON.stringify(state, null, 2)}\n`, 0o644);
+        await writeFileAtomic(this.#file, `${JSON.stringify(state, null, 2)}\n`, this.#access.fileMode, this.#access.gid);
       } catch (error) {
         this.#log.error({ err: error, file: this.#file }, 'cannot write state.json');
       }

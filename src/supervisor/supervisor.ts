@@ -1,7 +1,6 @@
-import { mkdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { defaults } from '../config/defaults.js';
-import type { Options } from '../config/options.js';
+import { isDefaultRunDir, type Options } from '../config/options.js';
 import { runDirPaths } from '../config/run-dir.js';
 import type { Daemon, StopOptions } from '../control/dispatch.js';
 import { ControlServer } from '../control/server.js';
@@ -11,9 +10,12 @@ import { ReloadError } from '../errors.js';
 import { configChecker } from '../haproxy/check.js';
 import { haproxyEnv } from '../haproxy/environment.js';
 import { fragmentPath, writeFragment } from '../haproxy/supervisor-socket.js';
-import { acquirePidfile, releasePidfile } from '../system/pidfile.js';
+import { loadConfig } from '../haproxy/config-load.js';
+import { releasePidfile } from '../system/pidfile.js';
+import { takeRunDir } from '../system/run-dir.js';
 import { version } from '../version.js';
 import { ConfigWatcher } from '../watch/config-watcher.js';
+import { claimConfig } from './config-claim.js';
 import { Fleet } from './fleet.js';
 import { publicGeneration } from './generation.js';
 import type { SupervisorEvents } from './notify-policy.js';
@@ -86,30 +88,27 @@ export class Supervisor implements Daemon {
    * Resolves with that start's result; throws ReloadFailedError when nothing serves (after cleaning up).
    */
   async start(): Promise<ReloadResult> {
-    await mkdir(this.#options.runDir, { recursive: true, mode: 0o755 });
-    acquirePidfile(this.#paths.pidfile);
+    const { runDir, socketGroup } = this.#options;
+    const access = takeRunDir(runDir, this.#paths.pidfile, { socketGroup, checkParent: isDefaultRunDir(runDir) });
     this.#ownsPidfile = true;
-    const control = this.#log.child({ component: 'control' });
-    let persisted;
+    let adopted;
     try {
-      persisted = await loadState(this.#paths.state);
-      await writeFragment(this.#options.runDir);
-      this.#server = await ControlServer.listen(this.#paths.control, this, control, this.#options.socketGroup);
+      const persisted = await loadState(this.#paths.state);
+      await writeFragment(runDir);
+      this.#server = await ControlServer.listen(this.#paths.control, this, this.#log.child({ component: 'control' }), access.gid);
+      this.#history.continueFrom(persisted.nextReloadId);
+      this.#store = new StateStore(this.#paths.state, this.#log, access);
+      adopted = this.#fleet.restore(persisted.generations, persisted.nextGenerationId);
+      claimConfig(loadConfig(this.#options.config), adopted.map((generation) => generation.pid), this.#options.allowSharedPorts, this.#log);
     } catch (error) {
-      await this.close();
+      await this.#abort();
       throw error;
     }
-    this.#history.continueFrom(persisted.nextReloadId);
-    this.#store = new StateStore(this.#paths.state, this.#log);
-    const adopted = this.#fleet.restore(persisted.generations, persisted.nextGenerationId);
-    this.#log.info({ runDir: this.#options.runDir, config: this.#options.config }, 'supervisor started');
+    this.#log.info({ runDir, config: this.#options.config }, 'supervisor started');
     const result = await this.reload(adopted.some((generation) => generation.state === 'active') ? 'reload' : 'start', 'start');
     if (this.#fleet.active() === undefined) {
       // Nothing serves. Generations we spawned are already gone; adopted ones stay recorded in state.json.
-      await this.#queue.close(stopping());
-      this.#fleet.close();
-      this.#stoppedResolve();
-      await this.close();
+      await this.#abort();
       throw new ReloadFailedError(result);
     }
     if (this.#state === 'starting') this.#state = 'running'; // unless a stop arrived meanwhile
@@ -128,6 +127,14 @@ export class Supervisor implements Daemon {
   stop(options: StopOptions): Promise<void> {
     this.#stopping ??= this.#stop(options);
     return this.#stopping;
+  }
+
+  /** A start that cannot go on: no more reloads, no timers, the run dir released. */
+  async #abort(): Promise<void> {
+    await this.#queue.close(ReloadError.stopping());
+    this.#fleet.close();
+    this.#stoppedResolve();
+    await this.close();
   }
 
   /** Closes the control socket and releases the pidfile; call after stop. */
@@ -159,7 +166,7 @@ export class Supervisor implements Daemon {
     this.#events?.stopping();
     await this.#watcher?.close();
     this.#respawner.cancel();
-    await this.#queue.close(stopping());
+    await this.#queue.close(ReloadError.stopping());
     if (options.hard) await this.#fleet.terminateAll();
     else await this.#fleet.drainAll(new Date(Date.now() + (options.drainTimeoutMs ?? this.#options.drainTimeoutMs)));
     this.#fleet.close();
@@ -185,13 +192,9 @@ export class Supervisor implements Daemon {
       version: 1,
       nextGenerationId: this.#fleet.nextId,
       nextReloadId: this.#history.nextId,
-      supervisor: { pid: process.pid, startedAt: this.#startedAt, version, state: this.#state },
+      supervisor: { pid: process.pid, startedAt: this.#startedAt, version, state: this.#state, config: this.#options.config },
       generations: this.#fleet.records(),
       lastReload: this.#history.last(),
     });
   }
-}
-
-function stopping(): ReloadError {
-  return new ReloadError('The supervisor is stopping.', { phase: 'stopping' });
 }

@@ -1,7 +1,8 @@
 import { spawn as spawnProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, openSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import type { RunDirAccess } from './run-dir.js';
 import type { ProcessExit } from './spawn.js';
 
 /** A daemon started by `start`: its first status line on fd 3, or its exit when it dies first. */
@@ -12,8 +13,16 @@ export type DaemonHandle = { pid: number | undefined; firstLine: Promise<string 
  * on which it reports whether it came up (HAPSUP_READY_FD=3). node:child_process rather than execa:
  * the log fd must go to the daemon itself, never through a pipe that dies with `start`.
  */
-export function spawnDaemon(file: string, args: string[], logFile: string, env: NodeJS.ProcessEnv): DaemonHandle {
-  const logFd = openSync(logFile, 'a', 0o640);
+export function spawnDaemon(file: string, args: string[], logFile: string, env: NodeJS.ProcessEnv, access: RunDirAccess): DaemonHandle {
+  // Appended, never through a link (O_NOFOLLOW): a log path someone else could point elsewhere is refused.
+  const logFd = openSync(logFile, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, access.fileMode);
+  try {
+    fchmodSync(logFd, access.fileMode);
+    if (access.gid !== undefined) fchownSync(logFd, -1, access.gid);
+  } catch (error) {
+    closeSync(logFd);
+    throw error;
+  }
   let subprocess;
   try {
     subprocess = spawnProcess(file, args, {

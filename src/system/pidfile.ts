@@ -1,6 +1,8 @@
-import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { RunDirOwnedError } from '../errors.js';
+import { CREATE_EXCLUSIVE } from './atomic-write.js';
 import { readComm, readStartTime } from './proc.js';
+import type { RunDirAccess } from './run-dir.js';
 
 /** /proc/<pid>/comm of a running supervisor: `process.title` truncated to 15 characters by the kernel. */
 export const SUPERVISOR_COMM = 'haproxy-supervi';
@@ -23,13 +25,21 @@ export function isLiveSupervisor(pid: number): boolean {
 }
 
 /**
- * Creates the pidfile exclusively with this process's pid. A stale file (pid dead, or not a supervisor) is
- * replaced; a live supervisor's file makes it throw RunDirOwnedError without touching anything.
+ * Creates the pidfile exclusively (O_CREAT|O_EXCL|O_NOFOLLOW: never through a link) with this process's pid. A
+ * stale file (pid dead, or not a supervisor) is replaced; a live supervisor's file makes it throw
+ * RunDirOwnedError without touching anything.
  */
-export function acquirePidfile(file: string): void {
+export function acquirePidfile(file: string, access: Pick<RunDirAccess, 'fileMode' | 'gid'> = { fileMode: 0o600, gid: undefined }): void {
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
-      writeFileSync(file, `${process.pid}\n`, { flag: 'wx', mode: 0o644 });
+      const fd = openSync(file, CREATE_EXCLUSIVE, access.fileMode);
+      try {
+        fchmodSync(fd, access.fileMode);
+        if (access.gid !== undefined) fchownSync(fd, -1, access.gid);
+        writeSync(fd, `${process.pid}\n`);
+      } finally {
+        closeSync(fd);
+      }
       return;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;

@@ -1,10 +1,11 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
-import { resolveOptions } from '../../config/options.js';
+import { isDefaultRunDir, resolveOptions } from '../../config/options.js';
 import { RunDirOwnedError } from '../../errors.js';
 import { isLiveSupervisor, readPidfile } from '../../system/pidfile.js';
 import { spawnDaemon } from '../../system/daemon.js';
+import { socketGroupGid } from '../../system/group.js';
+import { prepareRunDir, runDirAccess } from '../../system/run-dir.js';
 import { runDirPaths } from '../../config/run-dir.js';
 import type { ReloadResult } from '../../control/types.js';
 import { handle } from '../command.js';
@@ -34,10 +35,11 @@ async function start(args: StartArgs): Promise<number> {
   const paths = runDirPaths(options.runDir);
   const owner = readPidfile(paths.pidfile);
   if (owner !== undefined && isLiveSupervisor(owner)) throw new RunDirOwnedError({ pidfile: paths.pidfile, pid: owner });
-  mkdirSync(options.runDir, { recursive: true, mode: 0o755 });
+  const access = runDirAccess(socketGroupGid(options.socketGroup));
+  prepareRunDir(options.runDir, access, { checkParent: isDefaultRunDir(options.runDir) });
   const logFile = path.resolve(args.logFile ?? path.join(options.runDir, 'supervisor.log'));
   const script = process.argv[1] as string;
-  const daemon = spawnDaemon(process.execPath, [...DAEMON_NODE_FLAGS, script, ...runArgs(process.argv.slice(2))], logFile, process.env);
+  const daemon = spawnDaemon(process.execPath, [...DAEMON_NODE_FLAGS, script, ...runArgs(process.argv.slice(2))], logFile, process.env, access);
   const line = await Promise.race([daemon.firstLine, daemon.exited.then(() => undefined)]);
   const message = line === undefined ? undefined : (JSON.parse(line) as { ok: boolean; pid?: number; result?: ReloadResult; message?: string; exitCode?: number });
   if (message?.ok === true) {

@@ -1,23 +1,14 @@
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useTempDirs } from '../../helpers/temp-dirs.js';
 import pino from 'pino';
 import type { GenerationRecord } from '../../../src/supervisor/generation.js';
 import { EMPTY_STATE, loadState, parseState, StateStore } from '../../../src/supervisor/state-file.js';
-import { writeFileAtomic } from '../../../src/system/atomic-write.js';
 
 const tempDir = useTempDirs();
 
 describe('state.json', () => {
-  it('writes atomically, leaving no temp files', async () => {
-    const dir = tempDir();
-    const file = path.join(dir, 'state.json');
-    await Promise.all(Array.from({ length: 20 }, (_, index) => writeFileAtomic(file, JSON.stringify({ index }))));
-    expect(JSON.parse(readFileSync(file, 'utf8'))).toHaveProperty('index');
-    expect(readdirSync(dir)).toEqual(['state.json']);
-  });
-
   it('collapses bursts of saves into few writes that end with the newest state', async () => {
     const file = path.join(tempDir(), 'state.json');
     let writes = 0;

@@ -1,0 +1,146 @@
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readComm } from './proc.js';
+
+/** A TCP socket in LISTEN state, from /proc/net/tcp{,6}. */
+export type ListeningSocket = { ip: string; port: number; inode: number };
+
+/** Live processes whose /proc comm is `comm` (at most 15 characters, as the kernel keeps it), other than this one. */
+export function processesNamed(comm: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    if (readComm(Number(entry)) === comm && !isZombie(Number(entry))) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return true;
+  }
+}
+
+/** A process's argv, or [] when it is gone or unreadable. */
+export function processArgv(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
+  } catch {
+    return [];
+  }
+}
+
+/** A process's working directory, or undefined. */
+export function processCwd(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/cwd`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** One variable of a process's environment (readable for our own processes, or as root), or undefined. */
+export function processEnv(pid: number, name: string): string | undefined {
+  try {
+    const prefix = `${name}=`;
+    return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').find((entry) => entry.startsWith(prefix))?.slice(prefix.length);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Inodes of the sockets a process holds open (its fds that read `socket:[inode]`). */
+export function socketInodes(pid: number): Set<number> {
+  const inodes = new Set<number>();
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return inodes;
+  }
+  for (const fd of fds) {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (match !== null) inodes.add(Number(match[1]));
+    } catch {
+      // Closed meanwhile.
+    }
+  }
+  return inodes;
+}
+
+/** Paths of the unix sockets in this network namespace that have one, by inode (from /proc/net/unix). */
+export function unixSocketPaths(): Map<number, string> {
+  const paths = new Map<number, string>();
+  for (const line of read('/proc/net/unix').split('\n').slice(1)) {
+    // Num RefCount Protocol Flags Type St Inode Path
+    const fields = line.trim().split(/\s+/);
+    const [inode, socketPath] = [fields[6], fields[7]];
+    if (inode !== undefined && socketPath !== undefined && socketPath.startsWith('/')) paths.set(Number(inode), socketPath);
+  }
+  return paths;
+}
+
+/** Every TCP socket listening in this network namespace, IPv4 and IPv6 (addresses in their usual text form). */
+export function listeningSockets(): ListeningSocket[] {
+  return [...parseProcNetTcp(read('/proc/net/tcp'), 4), ...parseProcNetTcp(read('/proc/net/tcp6'), 6)];
+}
+
+function read(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+const LISTEN = '0A';
+
+/**
+ * Parses /proc/net/tcp or tcp6: `local_address` is the address in hex, each 32-bit word in host (little-endian)
+ * byte order, then `:port` in hex; `st` 0A is LISTEN; `inode` is the 10th field.
+ */
+export function parseProcNetTcp(text: string, family: 4 | 6): ListeningSocket[] {
+  const sockets: ListeningSocket[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    const [local, state, inode] = [fields[1], fields[3], fields[9]];
+    if (local === undefined || state !== LISTEN || inode === undefined) continue;
+    const [hex, port] = local.split(':');
+    if (hex === undefined || port === undefined) continue;
+    sockets.push({ ip: family === 4 ? ipv4(hex) : ipv6(hex), port: Number.parseInt(port, 16), inode: Number(inode) });
+  }
+  return sockets;
+}
+
+function wordBytes(hex: string): number[] {
+  const bytes = [];
+  for (let index = 6; index >= 0; index -= 2) bytes.push(Number.parseInt(hex.slice(index, index + 2), 16));
+  return bytes;
+}
+
+function ipv4(hex: string): string {
+  return wordBytes(hex).join('.');
+}
+
+function ipv6(hex: string): string {
+  const bytes = [0, 8, 16, 24].flatMap((offset) => wordBytes(hex.slice(offset, offset + 8)));
+  const groups = [];
+  for (let index = 0; index < 16; index += 2) groups.push((((bytes[index] ?? 0) << 8) | (bytes[index + 1] ?? 0)).toString(16));
+  return compressIpv6(groups);
+}
+
+/** `0:0:0:0:0:0:0:1` → `::1`: the longest run of zero groups becomes `::`. */
+function compressIpv6(groups: string[]): string {
+  let best = { start: -1, length: 0 };
+  for (let start = 0; start < groups.length; ) {
+    let end = start;
+    while (end < groups.length && groups[end] === '0') end++;
+    if (end - start > best.length) best = { start, length: end - start };
+    start = end === start ? start + 1 : end;
+  }
+  if (best.length < 2) return groups.join(':');
+  return `${groups.slice(0, best.start).join(':')}::${groups.slice(best.start + best.length).join(':')}`;
+}

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { bindAddresses, overlaps } from '../../../src/haproxy/binds.js';
+import { parseConfig } from '../../../src/haproxy/config-parse.js';
+import { parseProcNetTcp } from '../../../src/system/processes.js';
+
+const loaded = (text: string) => ({ files: ['h.cfg'], lines: parseConfig('h.cfg', text), unreadable: [], empty: [] });
+
+describe('bind addresses', () => {
+  it('reads TCP binds as haproxy does: lists, wildcards, IPv6, prefixes and port ranges; skips unix, variables and names', () => {
+    const config = loaded(`global
+    stats socket ipv4@127.0.0.1:9999
+frontend fe
+    bind 127.0.0.1:80,:8080
+    bind *:443 ssl crt /x.pem
+    bind [::1]:81
+    bind ipv6@:::82
+    bind ipv4@0.0.0.0:83
+    bind 127.0.0.2:9000-9002
+    bind unix@/run/x.sock
+    bind /run/y.sock
+    bind "\${ADDR}:90"
+    bind example.com:91
+listen stats
+    bind 10.0.0.1:8404
+`);
+    expect(bindAddresses(config).map(({ host, port }) => `${host ?? '*'}:${port}`)).toEqual([
+      '127.0.0.1:80', '*:8080', '*:443', '::1:81', '*:82', '*:83', '127.0.0.2:9000', '127.0.0.2:9001', '127.0.0.2:9002', '10.0.0.1:8404',
+    ]);
+  });
+
+  it('overlaps on the same port when either side is a wildcard or the addresses match', () => {
+    expect(overlaps({ host: '127.0.0.1', port: 80, where: '' }, '127.0.0.1', 80)).toBe(true);
+    expect(overlaps({ host: '127.0.0.1', port: 80, where: '' }, '0.0.0.0', 80)).toBe(true);
+    expect(overlaps({ host: undefined, port: 80, where: '' }, '127.0.0.5', 80)).toBe(true);
+    expect(overlaps({ host: '127.0.0.1', port: 80, where: '' }, '127.0.0.2', 80)).toBe(false);
+    expect(overlaps({ host: '127.0.0.1', port: 80, where: '' }, '127.0.0.1', 81)).toBe(false);
+  });
+});
+
+describe('/proc/net/tcp', () => {
+  it('finds LISTEN sockets with their address, port and inode, IPv4 and IPv6', () => {
+    const tcp = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4242 1 0000000000000000 100 0 0 10 0
+   1: 0100007F:1F90 0100007F:D431 01 00000000:00000000 00:00000000 00000000     0        0 4243 1 0000000000000000 100 0 0 10 0
+   2: 00000000:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 77 1 0000000000000000 100 0 0 10 0
+`;
+    expect(parseProcNetTcp(tcp, 4)).toEqual([
+      { ip: '127.0.0.1', port: 8080, inode: 4242 },
+      { ip: '0.0.0.0', port: 80, inode: 77 },
+    ]);
+    const tcp6 = `  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 00000000000000000000000001000000:0051 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 99 1 0000000000000000 100 0 0 10 0
+   1: 00000000000000000000000000000000:01BB 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 100 1 0000000000000000 100 0 0 10 0
+`;
+    expect(parseProcNetTcp(tcp6, 6)).toEqual([
+      { ip: '::1', port: 81, inode: 99 },
+      { ip: '::', port: 443, inode: 100 },
+    ]);
+  });
+});
