@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { haproxyPids, killAll } from '../test/helpers/haproxy-processes.js';
 import { toMarkdown, toSvg, type BenchResult } from './report.js';
-import { MODES, racingTriggers, reloadLatency, reloadUnderLoad, supervisorFootprint, type Scenario } from './sections.js';
+import { crashUnderLoad, MODES, racingTriggers, reloadLatency, reloadUnderLoad, supervisorFootprint, type Scenario } from './sections.js';
 import { BENCH_MARKER } from './subjects.js';
 import { ensureAb } from './tools.js';
 
@@ -12,7 +12,7 @@ import { ensureAb } from './tools.js';
  * npm run bench [-- --quick | --smoke] [--out DIR]   |   npm run bench -- --render bench/results/<date>.json
  * Full: every mode × ab over c ∈ {100, 200} × every {200, 50} ms × keep-alive or not, plus the per-request probe
  * (c=100 every 200 ms, c=200 every 50 ms); racing; latency on a
- * small and a 5 000-backend config; footprint over 1 000 reloads. --quick: under 3 minutes. --smoke: seconds
+ * small and a 5 000-backend config; crash under load (8 kill -9 of the serving haproxy); footprint over 1 000 reloads. --quick: under 3 minutes. --smoke: seconds
  * (the test suite runs it to keep the harness from rotting).
  */
 const args = process.argv.slice(2);
@@ -40,6 +40,7 @@ const PLAN = {
     scenarios: matrix(10, { requests: 250_000, seconds: 30 }),
     settleMs: 5000,
     racing: { rounds: 5, perRound: 10 },
+    crashKills: 8,
     latency: [
       ['small (1 frontend)', 0, 30],
       ['large (5 000 backends × 4 servers)', 5000, 30],
@@ -50,6 +51,7 @@ const PLAN = {
     scenarios: [{ tool: 'ab', concurrency: 200, intervalMs: 50, keepAlive: false, requests: 40_000, seconds: 6 }] as Scenario[],
     settleMs: 5000,
     racing: { rounds: 3, perRound: 10 },
+    crashKills: 4,
     latency: [['small (1 frontend)', 0, 30]] as Array<[string, number, number]>,
     footprintReloads: 200,
   },
@@ -60,6 +62,7 @@ const PLAN = {
     ] as Scenario[],
     settleMs: 500,
     racing: { rounds: 1, perRound: 3 },
+    crashKills: 1,
     latency: [['small (1 frontend)', 0, 3]] as Array<[string, number, number]>,
     footprintReloads: 5,
   },
@@ -99,6 +102,7 @@ async function main(): Promise<void> {
     command: `npm run bench${profile === 'full' ? '' : ` -- --${profile}`}`,
     load: [],
     racing: [],
+    crash: [],
     latency: [],
     footprint: [],
   };
@@ -120,6 +124,11 @@ async function main(): Promise<void> {
   for (const mode of ['init-x', 'supervisor-cli'] as const) {
     log(`racing: ${mode}`);
     result.racing.push(await racingTriggers(mode, PLAN.racing.rounds, PLAN.racing.perRound, PLAN.settleMs));
+  }
+  save();
+  for (const mode of profile === 'smoke' ? (['supervisor-hup'] as const) : (['init-x', 'master-worker', 'supervisor-hup'] as const)) {
+    log(`crash under load: ${mode}, ${PLAN.crashKills} kills`);
+    result.crash?.push(await crashUnderLoad(mode, PLAN.crashKills));
   }
   save();
   for (const [name, backends, reloads] of PLAN.latency) {

@@ -1,5 +1,5 @@
 import { MODE_LABELS } from './subjects.js';
-import type { FootprintRow, LatencyRow, LoadRow, RaceRow } from './sections.js';
+import type { CrashRow, FootprintRow, LatencyRow, LoadRow, RaceRow } from './sections.js';
 
 /** Everything one bench run measured. */
 export type BenchResult = {
@@ -8,8 +8,16 @@ export type BenchResult = {
   command: string;
   load: LoadRow[];
   racing: RaceRow[];
+  crash?: CrashRow[];
   latency: LatencyRow[];
   footprint: FootprintRow[];
+};
+
+/** What each mode is in the crash table (nothing is reloaded there). */
+const CRASH_LABELS: Partial<Record<LoadRow['mode'], string>> = {
+  'init-x': 'haproxy -D (init script: nothing restarts it)',
+  'master-worker': 'master-worker (-W)',
+  'supervisor-hup': 'haproxy-supervisor',
 };
 
 const scenarioName = (row: LoadRow): string => `${row.tool === 'ab' ? 'ab' : 'per-request probe'}, c=${row.concurrency}, every ${row.intervalMs} ms, ${row.keepAlive ? 'keep-alive' : 'new connection per request'}`;
@@ -37,6 +45,15 @@ export function toMarkdown(result: BenchResult): string {
   if (result.racing.length > 0) {
     lines.push('## Racing reload triggers', '', '| mode | rounds × concurrent triggers | haproxy alive when idle | orphans |', '|---|---|---:|---:|');
     for (const row of result.racing) lines.push(`| ${MODE_LABELS[row.mode]} | ${row.rounds} × ${row.perRound} | ${row.alive} | ${row.orphans} |`);
+    lines.push('');
+  }
+  if ((result.crash ?? []).length > 0) {
+    lines.push('## Crash under load (kill -9 of the serving haproxy after 1.5 s, per-request probe c=50)', '');
+    lines.push('| mode | kills | recovered | recovery median ms | p95 ms | refused per kill | reset per kill | other per kill |', '|---|---:|---:|---:|---:|---:|---:|---:|');
+    for (const row of result.crash ?? []) {
+      const recovery = row.recovered === 0 ? 'never' : String(row.recoveryMs.median);
+      lines.push(`| ${CRASH_LABELS[row.mode] ?? MODE_LABELS[row.mode]} | ${row.kills} | ${row.recovered} | ${recovery} | ${row.recovered === 0 ? '-' : row.recoveryMs.p95} | ${row.refusedPerKill} | ${row.resetPerKill} | ${row.otherPerKill} |`);
+    }
     lines.push('');
   }
   if (result.latency.length > 0) {

@@ -2,7 +2,9 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { sendRequest } from '../src/control/client.js';
+import { haproxyPids } from '../test/helpers/haproxy-processes.js';
 import { freePort } from '../test/helpers/os-probes.js';
+import { Probe } from '../test/helpers/probe.js';
 import { summarize, type Summary } from './stats.js';
 import { runAb, runProbe, type LoadReport } from './tools.js';
 import { CLI, largeConfig, MODES, Subject, type Mode } from './subjects.js';
@@ -137,6 +139,64 @@ export async function supervisorFootprint(reloads: number): Promise<FootprintRow
     await subject.stop();
   }
   return rows;
+}
+
+export type CrashRow = {
+  mode: Mode;
+  kills: number;
+  /** Kills after which the service answered again within 5 s. */
+  recovered: number;
+  recoveryMs: Summary;
+  /** Failed probe requests per kill, by kind: refused (nothing listened), reset, and the rest (in flight). */
+  refusedPerKill: number;
+  resetPerKill: number;
+  otherPerKill: number;
+};
+
+/** The process that serves for a mode: the supervisor's active generation, master-worker's worker, the daemon. */
+async function servingPid(subject: Subject): Promise<number | undefined> {
+  if (subject.mode.startsWith('supervisor')) {
+    const status = await sendRequest(subject.runDir, { cmd: 'status' }).catch(() => undefined);
+    return status?.generations.find((generation) => generation.state === 'active')?.pid;
+  }
+  const pids = haproxyPids(subject.dir);
+  if (subject.mode === 'master-worker') return pids.find((pid) => pid !== subject.masterPid);
+  return pids[0];
+}
+
+/**
+ * Crash under load: the per-request probe runs while the serving haproxy is killed (-9) `kills` times, each after
+ * it served 1.5 s (as an OOM killer would). Counts the failed requests per kill by kind and how long until the
+ * service answers again. A mode that does not recover is killed once.
+ */
+export async function crashUnderLoad(mode: Mode, kills: number): Promise<CrashRow> {
+  const subject = new Subject(mode, await freePort());
+  const recoveries: number[] = [];
+  let done = 0;
+  try {
+    await subject.start();
+    const probe = new Probe(subject.port, { concurrency: 50, maxRequests: 2_000_000, maxMs: (kills * 7 + 10) * 1000 }).start();
+    for (let kill = 0; kill < kills; kill++) {
+      await sleep(1500);
+      const pid = await servingPid(subject);
+      if (pid === undefined) break;
+      const killedAt = performance.now();
+      process.kill(pid, 'SIGKILL');
+      done++;
+      const recovered = await subject.answersWithin(5000);
+      if (!recovered) break;
+      recoveries.push(performance.now() - killedAt);
+    }
+    await sleep(500);
+    const report = await probe.stop();
+    const count = (kind: string): number => report.failures[kind] ?? 0;
+    const perKill = (value: number): number => Math.round((value / Math.max(1, done)) * 10) / 10;
+    const refused = count('ECONNREFUSED');
+    const reset = count('ECONNRESET');
+    return { mode, kills: done, recovered: recoveries.length, recoveryMs: summarize(recoveries), refusedPerKill: perKill(refused), resetPerKill: perKill(reset), otherPerKill: perKill(report.failed - refused - reset) };
+  } finally {
+    await subject.stop();
+  }
 }
 
 export { MODES };

@@ -130,6 +130,21 @@ export class Subject {
     return haproxyPids(this.dir).length;
   }
 
+  /** master-worker's master (its worker is the other haproxy process). */
+  get masterPid(): number | undefined {
+    return this.mode === 'master-worker' ? this.#child?.pid : undefined;
+  }
+
+  /** True once a request succeeds within `timeoutMs` (polling every 5 ms). */
+  async answersWithin(timeoutMs: number): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    while (performance.now() < deadline) {
+      if (await this.#answers()) return true;
+      await sleep(5);
+    }
+    return false;
+  }
+
   /** The supervisor's pid (footprint), if this is a supervisor mode. */
   get supervisorPid(): number | undefined {
     return this.mode.startsWith('supervisor') ? this.#child?.pid : undefined;

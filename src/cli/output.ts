@@ -52,6 +52,7 @@ export function formatStatus(status: Status): string {
     lines.push(
       `${String(generation.id).padEnd(4)} ${String(generation.pid).padEnd(8)} ${generation.state.padEnd(9)} ${age(generation.startedAt, now).padEnd(8)} ${deadline.padEnd(12)} ${exit}`.trimEnd(),
     );
+    if (generation.hung !== undefined && generation.state !== 'exited') lines.push(`     HUNG for ${age(generation.hung.at, now)}: ${generation.hung.reason}`);
   }
   if (status.lastReload !== null) lines.push('', `last: ${formatReload(status.lastReload)}`);
   if (status.crashLoop.looping) lines.push('', `CRASH LOOP: ${status.crashLoop.consecutiveCrashes} crashes; last: ${status.crashLoop.lastError ?? '?'}`);

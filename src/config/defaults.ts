@@ -15,12 +15,16 @@ export const defaults = {
   readyTimeout: '60s',
   /** pino level. */
   logLevel: 'info',
-  /** First delay before replacing an active generation that exited unasked; doubles per crash. */
-  respawnBackoff: '1s',
-  /** Longest delay between respawns of a crash-looping generation. */
-  respawnBackoffMax: '30s',
-  /** A generation that served this long resets the crash backoff. */
+  /** A crashed generation that had served is replaced at once; attempts that do not serve wait this long, doubling. */
+  respawnBackoff: '250ms',
+  /** Longest wait between attempts that do not serve (a config or environment that cannot start). */
+  respawnBackoffMax: '5s',
+  /** A generation that served this long without crashing ends a crash loop (status). */
   respawnResetAfter: '10s',
+  /** How often the watchdog asks the active generation to answer (`show info`), and how long it may take; 0: off. */
+  watchdogInterval: '1s',
+  /** Missed watchdog probes in a row after which the active generation is declared hung and replaced. */
+  watchdogMisses: 3,
   /** Reload when the config or a file it references changes. */
   watch: true,
   /** Changes must be quiet this long before a reload. */

@@ -18,7 +18,7 @@ export type ReloadMode = 'start' | 'reload' | 'reload-socket' | 'restart' | 'res
 export type ReloadRequestMode = Extract<ReloadMode, 'reload' | 'reload-socket' | 'restart'>;
 
 /** Who asked for a reload. */
-export type ReloadTrigger = 'cli' | 'signal' | 'start' | 'crash' | 'watch';
+export type ReloadTrigger = 'cli' | 'signal' | 'start' | 'crash' | 'watch' | 'watchdog';
 
 
 /** What every caller of a reload learns. */
@@ -36,7 +36,7 @@ export type ReloadResult = {
   /** Older generations told to finish (SIGUSR1) or terminated by this reload. */
   retired: Array<{ id: number; pid: number }>;
   warnings: string[];
-  /** prepareMs: reading and parsing the config (and hashing what the watcher watches); then check and spawn→ready, in parallel. */
+  /** prepareMs: reading and parsing the config; then check and spawn→ready in parallel (and hashing what the watcher watches). */
   timings: { prepareMs?: number; checkMs?: number; readyMs?: number };
   error?: { code: ErrorCode; phase: ReloadPhase; message: string; lines: string[] };
 };
@@ -52,7 +52,8 @@ export type ExitReason =
   | 'deadline-kill' // still alive --kill-grace after SIGTERM: SIGKILL
   | 'crashed' // exited while active, unasked
   | 'failed-start' // exited or was killed before it proved it serves
-  | 'terminated'; // ended on request (restart, stop --hard)
+  | 'terminated' // ended on request (restart, stop --hard)
+  | 'hung'; // stopped serving (watchdog, or no answer to a socket transfer): terminated once a replacement served
 
 /** How a generation ended. */
 export type GenerationExit = { code: number | null; signal: string | null; reason: ExitReason; at: string };
@@ -67,6 +68,8 @@ export type GenerationStatus = {
   drainingSince?: string;
   deadline?: string;
   exit?: GenerationExit;
+  /** Set when it stopped answering: when and why (it is terminated once a replacement serves). */
+  hung?: { at: string; reason: string };
 };
 
 /** What status shows about crashes. */

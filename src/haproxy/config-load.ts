@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { expandConfigPaths } from './config-files.js';
 import { parseConfig, type ConfigLine } from './config-parse.js';
@@ -10,21 +11,27 @@ export type LoadedConfig = {
   unreadable: string[];
   /** Files with no bytes: a truncated write, never something to load (haproxy -c accepts it). */
   empty: string[];
+  /** sha256 of the files' names and contents: equal digests, same configuration text. */
+  digest: string;
 };
 
 /** Reads and parses every config file once; facts and referenced files are derived from the result. */
 export function loadConfig(configPaths: string[]): LoadedConfig {
-  const loaded: LoadedConfig = { files: expandConfigPaths(configPaths), lines: [], unreadable: [], empty: [] };
+  const loaded: LoadedConfig = { files: expandConfigPaths(configPaths), lines: [], unreadable: [], empty: [], digest: '' };
+  const hash = createHash('sha256');
   for (const file of loaded.files) {
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
     } catch {
       loaded.unreadable.push(file);
+      hash.update(`${file}\0unreadable\0`);
       continue;
     }
+    hash.update(`${file}\0${text}\0`);
     if (text.length === 0) loaded.empty.push(file);
     loaded.lines.push(...parseConfig(file, text));
   }
+  loaded.digest = hash.digest('hex');
   return loaded;
 }

@@ -10,9 +10,10 @@ export type Step = 'soft' | 'term' | 'kill';
 
 /**
  * Why a generation is being ended: `deadline` (draining past its deadline, or beyond --max-draining),
- * `terminate` (restart, stop --hard) or `abandon` (a new generation that never became the serving one).
+ * `terminate` (restart, stop --hard), `abandon` (a new generation that never became the serving one) or `hung`
+ * (it stopped serving and a replacement now serves).
  */
-export type Cause = 'deadline' | 'terminate' | 'abandon';
+export type Cause = 'deadline' | 'terminate' | 'abandon' | 'hung';
 
 /** Every rung taken, for state.json, logs and metrics. */
 export type LadderEvents = { step: [generation: Generation, step: Step, cause: Cause, outcome: SignalOutcome] };
@@ -26,6 +27,8 @@ const SIGNALS: Record<Step, NodeJS.Signals> = { soft: 'SIGUSR1', term: 'SIGTERM'
  *   draining generations get SIGTERM at once.
  * - terminate: SIGTERM now, SIGKILL --kill-grace later.
  * - abandon: SIGUSR1 now (it finishes what it may have accepted on a shared socket), SIGKILL --kill-grace later.
+ * - hung: SIGTERM and SIGCONT now (a stopped process wakes up to exit), SIGKILL --kill-grace later (a process
+ *   stuck in a loop never handles SIGTERM). A soft stop would change nothing: it does not answer.
  */
 export class EscalationLadder extends EventEmitter<LadderEvents> {
   readonly #options: LadderOptions;
@@ -51,6 +54,13 @@ export class EscalationLadder extends EventEmitter<LadderEvents> {
     this.#arm(generation, this.#options.killGraceMs, 'kill', 'terminate');
   }
 
+  /** A generation that stopped serving: SIGTERM and SIGCONT now, SIGKILL --kill-grace later. */
+  terminateHung(generation: Generation): void {
+    this.forget(generation);
+    this.#step(generation, 'term', 'hung');
+    this.#arm(generation, this.#options.killGraceMs, 'kill', 'hung');
+  }
+
   /** SIGUSR1 now, SIGKILL --kill-grace later. */
   abandon(generation: Generation): void {
     this.#step(generation, 'soft', 'abandon');
@@ -61,7 +71,7 @@ export class EscalationLadder extends EventEmitter<LadderEvents> {
   resume(generation: Generation): void {
     const { deadline, escalation } = generation.record;
     if (escalation !== undefined) {
-      this.#arm(generation, this.#options.killGraceMs, 'kill', escalation === 'terminate' ? 'terminate' : 'deadline');
+      this.#arm(generation, this.#options.killGraceMs, 'kill', escalation === 'terminate' || escalation === 'hung' ? escalation : 'deadline');
     } else if (deadline !== undefined) {
       this.#arm(generation, Date.parse(deadline) - Date.now(), 'term', 'deadline');
     }
@@ -116,6 +126,7 @@ export class EscalationLadder extends EventEmitter<LadderEvents> {
   #step(generation: Generation, step: Step, cause: Cause, repeated = false): SignalOutcome {
     if (step !== 'soft' || cause !== 'deadline') generation.record.escalation = escalationOf(generation.record.escalation, step, cause);
     const outcome = generation.signal(SIGNALS[step]);
+    if (cause === 'hung' && step === 'term' && outcome === 'sent') generation.signal('SIGCONT');
     const fields = { signal: SIGNALS[step], cause, outcome, deadline: generation.record.deadline };
     if (outcome === 'recycled') generation.log.error(fields, 'pid now names another process: not signalled');
     else if (step === 'kill') generation.log.error(fields, cause === 'deadline' ? 'still alive after SIGTERM: SIGKILL' : `still alive ${this.#options.killGraceMs}ms later: SIGKILL`);
@@ -128,6 +139,7 @@ export class EscalationLadder extends EventEmitter<LadderEvents> {
 
 /** What a rung records: a termination stays a termination; at the deadline, the strongest signal sent. */
 function escalationOf(current: Escalation | undefined, step: Step, cause: Cause): Escalation {
+  if (cause === 'hung' || current === 'hung') return 'hung';
   if (cause !== 'deadline' || current === 'terminate') return 'terminate';
   return step === 'kill' ? 'kill' : 'term';
 }

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { mkdir, unlink } from 'node:fs/promises';
+import { mkdirSync, rmSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { ExitReason } from '../control/types.js';
@@ -13,6 +14,7 @@ import { EscalationLadder } from './escalation.js';
 import { Generation, type GenerationRecord } from './generation.js';
 import { Registry } from './registry.js';
 import { waitServing, type NotServing } from './wait-serving.js';
+import { probeGeneration } from './watchdog.js';
 
 /** What the fleet needs to start and end generations. */
 export type FleetOptions = {
@@ -78,8 +80,9 @@ export class Fleet extends EventEmitter<FleetEvents> {
   async launch(transferFrom: string | undefined): Promise<Generation> {
     const id = this.#registry.takeId();
     const socket = generationSocketPath(this.#options.runDir, id);
-    await mkdir(path.dirname(socket), { recursive: true, mode: 0o700 });
-    await unlink(socket).catch(() => undefined);
+    // Synchronous: microseconds, and a respawn must not wait for two thread-pool round trips before its spawn.
+    mkdirSync(path.dirname(socket), { recursive: true, mode: 0o700 });
+    rmSync(socket, { force: true });
     const args = generationArgv({ config: this.#options.config, fragment: fragmentPath(this.#options.runDir), transferFrom });
     // Lines can arrive before the Generation exists; they are kept and handed over.
     const early: string[] = [];
@@ -110,8 +113,8 @@ export class Fleet extends EventEmitter<FleetEvents> {
 
   /**
    * Tells every live generation older than `current` to finish (SIGUSR1, identity-checked), each with the drain
-   * deadline; ones already being ended keep their course. Then enforces --max-draining. Returns the generations
-   * that started draining now.
+   * deadline; ones already being ended keep their course; a hung one is terminated (it does not answer a soft
+   * stop). Then enforces --max-draining. Returns the generations that started draining or were terminated now.
    */
   retireOlderThan(current: Generation): GenerationRef[] {
     const deadline = new Date(Date.now() + this.#options.drainTimeoutMs);
@@ -119,12 +122,28 @@ export class Fleet extends EventEmitter<FleetEvents> {
     for (const generation of this.#registry.live()) {
       // Newer ones cannot exist (one reload at a time).
       if (generation.id >= current.id || generation.record.escalation !== undefined) continue;
+      if (generation.record.hung !== undefined) {
+        this.#ladder.terminateHung(generation);
+        retired.push({ id: generation.id, pid: generation.pid });
+        continue;
+      }
       const wasDraining = generation.state === 'draining';
       if (this.#ladder.drain(generation, deadline) === 'sent' && !wasDraining) retired.push({ id: generation.id, pid: generation.pid });
     }
     this.#ladder.enforceCap(this.draining());
     this.emit('changed');
     return retired;
+  }
+
+  /** Records that a generation stopped serving: the next reload starts fresh beside it, then terminates it. */
+  markHung(generation: Generation, reason: string): void {
+    generation.record.hung ??= { at: new Date().toISOString(), reason };
+    this.emit('changed');
+  }
+
+  /** Probes a generation as the watchdog does: undefined when it serves, else why not. */
+  probe(generation: Generation, timeoutMs: number): Promise<string | undefined> {
+    return probeGeneration(generation, timeoutMs);
   }
 
   /** Ends a generation that never became the serving one (ladder: abandon). */
@@ -187,10 +206,11 @@ export class Fleet extends EventEmitter<FleetEvents> {
       const reason = generation.markExited(exit);
       this.#ladder.forget(generation);
       this.#registry.retire(generation);
-      generation.log[reason === 'drained' ? 'info' : 'warn']({ code: exit.code, signal: exit.signal, reason }, 'generation exited');
-      await unlink(generation.record.socket).catch(() => undefined);
-      this.emit('changed');
+      // First, so that a crash's replacement is asked for in the tick the exit is seen, before any bookkeeping.
       this.emit('exited', generation, reason);
+      generation.log[reason === 'drained' ? 'info' : 'warn']({ code: exit.code, signal: exit.signal, reason }, 'generation exited');
+      this.emit('changed');
+      await unlink(generation.record.socket).catch(() => undefined);
     });
     this.emit('changed');
     return generation;

@@ -6,9 +6,10 @@ import type { ChildHandle, ProcessExit } from '../system/spawn.js';
 
 /**
  * What the supervisor did to make a generation end, recorded by the escalation ladder (escalation.ts):
- * term/kill at the drain deadline, terminate on request (restart, stop --hard) or for a start that failed.
+ * term/kill at the drain deadline, terminate on request (restart, stop --hard) or for a start that failed, hung
+ * for one that stopped serving.
  */
-export type Escalation = 'term' | 'kill' | 'terminate';
+export type Escalation = 'term' | 'kill' | 'terminate' | 'hung';
 
 /** The persisted, serializable part of a generation (state.json): the status fields plus what adoption needs. */
 export type GenerationRecord = GenerationStatus & {
@@ -106,8 +107,8 @@ export class Generation {
 
 /** The public view of a generation record (the socket path, start ticks and escalation stay internal). */
 export function publicGeneration(record: GenerationRecord): GenerationStatus {
-  const { id, pid, state, startedAt, readyAt, drainingSince, deadline, exit } = record;
-  return { id, pid, state, startedAt, readyAt, drainingSince, deadline, exit };
+  const { id, pid, state, startedAt, readyAt, drainingSince, deadline, exit, hung } = record;
+  return { id, pid, state, startedAt, readyAt, drainingSince, deadline, exit, hung };
 }
 
 /**
@@ -116,6 +117,7 @@ export function publicGeneration(record: GenerationRecord): GenerationStatus {
  * while draining. An adopted process's exit status is unknowable (code and signal null): it counts as drained.
  */
 export function exitReason(record: Pick<GenerationRecord, 'state' | 'escalation'>, exit: Pick<ProcessExit, 'code' | 'signal'> = { code: 0, signal: null }): ExitReason {
+  if (record.escalation === 'hung') return 'hung';
   if (record.escalation === 'terminate') return record.state === 'starting' ? 'failed-start' : 'terminated';
   if (record.state === 'starting') return 'failed-start';
   if (record.escalation === 'kill') return 'deadline-kill';

@@ -20,8 +20,8 @@ export type PersistedState = {
 export const EMPTY_STATE: PersistedState = { version: 1, nextGenerationId: 1, nextReloadId: 1, generations: [], lastReload: null };
 
 const STATES: readonly GenerationState[] = ['starting', 'active', 'draining', 'exited'];
-const ESCALATIONS: readonly Escalation[] = ['term', 'kill', 'terminate'];
-const REASONS: readonly ExitReason[] = ['drained', 'killed', 'deadline-term', 'deadline-kill', 'crashed', 'failed-start', 'terminated'];
+const ESCALATIONS: readonly Escalation[] = ['term', 'kill', 'terminate', 'hung'];
+const REASONS: readonly ExitReason[] = ['drained', 'killed', 'deadline-term', 'deadline-kill', 'crashed', 'failed-start', 'terminated', 'hung'];
 
 type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -35,7 +35,7 @@ const optionalString = (value: unknown): value is string | undefined => value ==
  */
 export function parseGenerationRecord(value: unknown): GenerationRecord | undefined {
   if (!isObject(value)) return undefined;
-  const { id, pid, startTime, startedAt, socket, state, readyAt, drainingSince, deadline, escalation, adopted, exit } = value;
+  const { id, pid, startTime, startedAt, socket, state, readyAt, drainingSince, deadline, escalation, adopted, exit, hung } = value;
   if (!isPositiveInteger(id) || !isPositiveInteger(pid) || typeof startTime !== 'number' || !Number.isInteger(startTime) || startTime < 0) return undefined;
   if (!isString(startedAt) || !isString(socket) || !STATES.includes(state as GenerationState)) return undefined;
   if (!optionalString(readyAt) || !optionalString(drainingSince) || !optionalString(deadline)) return undefined;
@@ -47,6 +47,7 @@ export function parseGenerationRecord(value: unknown): GenerationRecord | undefi
   if (deadline !== undefined) record.deadline = deadline;
   if (escalation !== undefined) record.escalation = escalation as Escalation;
   if (adopted === true) record.adopted = true;
+  if (isObject(hung) && isString(hung['at']) && isString(hung['reason'])) record.hung = { at: hung['at'], reason: hung['reason'] };
   if (isObject(exit) && REASONS.includes(exit['reason'] as ExitReason) && isString(exit['at'])) {
     const code = typeof exit['code'] === 'number' ? exit['code'] : null;
     const signal = isString(exit['signal']) ? exit['signal'] : null;

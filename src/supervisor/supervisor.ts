@@ -22,7 +22,7 @@ import type { SupervisorEvents } from './notify-policy.js';
 import { ReloadHistory } from './reload-history.js';
 import { ReloadQueue } from './reload-queue.js';
 import { ReloadTransaction, type ReloadBatch } from './reload.js';
-import { Respawner } from './respawn.js';
+import { Liveness } from './liveness.js';
 import { loadState, StateStore } from './state-file.js';
 
 export type { StopOptions };
@@ -42,7 +42,7 @@ export class Supervisor implements Daemon {
   readonly #history = new ReloadHistory(1, defaults.historySize);
   readonly #queue = new ReloadQueue<ReloadMode, ReloadTrigger, ReloadResult>((batch) => this.#reload(batch));
   readonly #transaction: ReloadTransaction;
-  readonly #respawner: Respawner;
+  readonly #liveness: Liveness;
   readonly #watcher: ConfigWatcher | undefined;
   #store: StateStore | undefined;
   #server: ControlServer | undefined;
@@ -62,14 +62,8 @@ export class Supervisor implements Daemon {
     this.#paths = runDirPaths(options.runDir);
     this.#fleet = new Fleet({ ...options, historySize: defaults.historySize, log });
     this.#fleet.on('changed', () => this.#save());
-    this.#fleet.on('exited', (generation, reason) => {
-      if (reason === 'crashed' && this.#state === 'running') this.#respawner.crashed(generation);
-    });
-    this.#respawner = new Respawner(
-      { backoffMs: options.respawnBackoffMs, backoffMaxMs: options.respawnBackoffMaxMs, resetAfterMs: options.respawnResetAfterMs },
-      this.#queue,
-      log,
-    );
+    const respawn = { backoffMs: options.respawnBackoffMs, backoffMaxMs: options.respawnBackoffMaxMs, resetAfterMs: options.respawnResetAfterMs };
+    this.#liveness = new Liveness({ respawn, watchdog: { intervalMs: options.watchdogIntervalMs, misses: options.watchdogMisses } }, this.#fleet, this.#queue, log);
     const watch = { config: options.config, quietMs: options.watchQuietMs, maxWaitMs: options.watchMaxWaitMs, log: log.child({ component: 'watch' }) };
     this.#watcher = options.watch ? new ConfigWatcher(watch, () => this.#queue.request('reload', 'watch')) : undefined;
     this.#transaction = new ReloadTransaction({
@@ -111,7 +105,10 @@ export class Supervisor implements Daemon {
       await this.#abort();
       throw new ReloadFailedError(result);
     }
-    if (this.#state === 'starting') this.#state = 'running'; // unless a stop arrived meanwhile
+    if (this.#state === 'starting') {
+      this.#state = 'running'; // unless a stop arrived meanwhile
+      this.#liveness.start();
+    }
     this.#watcher?.start();
     this.#save();
     this.#events?.started(this.status());
@@ -155,7 +152,7 @@ export class Supervisor implements Daemon {
       generations: this.#fleet.records().map(publicGeneration),
       lastReload: this.#history.last(),
       reloads: this.#history.newestFirst(),
-      crashLoop: this.#respawner.status(),
+      crashLoop: this.#liveness.status(),
       watch: this.#watcher?.status() ?? { enabled: false, files: [], directories: [] },
     };
   }
@@ -165,7 +162,7 @@ export class Supervisor implements Daemon {
     this.#log.info(options, 'stopping');
     this.#events?.stopping();
     await this.#watcher?.close();
-    this.#respawner.cancel();
+    this.#liveness.stop();
     await this.#queue.close(ReloadError.stopping());
     if (options.hard) await this.#fleet.terminateAll();
     else await this.#fleet.drainAll(new Date(Date.now() + (options.drainTimeoutMs ?? this.#options.drainTimeoutMs)));
@@ -181,7 +178,7 @@ export class Supervisor implements Daemon {
     if (this.#state !== 'starting') this.#events?.reloadStarting(batch.mode);
     const result = await this.#transaction.run(batch);
     this.#history.record(result);
-    this.#respawner.reloaded(result, this.#state === 'running' && this.#fleet.active() === undefined);
+    this.#liveness.reloaded(result);
     this.#save();
     if (this.#state !== 'starting') this.#events?.reloadFinished(result, this.status());
     return result;

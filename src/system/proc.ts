@@ -39,3 +39,13 @@ export function readComm(pid: number): string | undefined {
     return undefined;
   }
 }
+
+/** /proc/<pid>/stat's state letter (R running, S sleeping, D disk wait, T stopped, t traced, Z zombie…), or undefined. */
+export function readState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return undefined;
+  }
+}

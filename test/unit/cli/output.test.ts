@@ -43,6 +43,11 @@ describe('status output', () => {
     expect(lines).toContain('  last change 30s ago: /etc/haproxy/hosts.map');
   });
 
+  it('flags a hung generation until it exits', () => {
+    const hung = status({ generations: [{ id: 9, pid: 7000, state: 'active', startedAt: ago(120), hung: { at: ago(3), reason: 'process stopped (state T: SIGSTOP or a debugger)' } }] });
+    expect(formatStatus(hung)).toContain('\n     HUNG for 3s: process stopped (state T: SIGSTOP or a debugger)');
+  });
+
   it('shows a crash loop and a watch error, and says when it is not watching', () => {
     const looping = formatStatus(status({ crashLoop: { consecutiveCrashes: 4, looping: true, lastError: 'generation 9 exited (SIGSEGV)' } }));
     expect(looping).toContain('CRASH LOOP: 4 crashes; last: generation 9 exited (SIGSEGV)');

@@ -92,6 +92,16 @@ describe('EscalationLadder', () => {
     expect(exitReason(generation.record)).toBe('failed-start');
   });
 
+  it('terminates a hung generation with SIGTERM and SIGCONT now, SIGKILL kill-grace later, recorded as hung', () => {
+    const ladder = new EscalationLadder({ killGraceMs: 1000, maxDraining: 20 });
+    const generation = new FakeGeneration(1, { state: 'active' });
+    ladder.terminateHung(generation);
+    expect(generation.signals).toEqual(['SIGTERM', 'SIGCONT']);
+    vi.advanceTimersByTime(1000);
+    expect(generation.signals).toEqual(['SIGTERM', 'SIGCONT', 'SIGKILL']);
+    expect(exitReason(generation.record, { code: null, signal: 'SIGKILL' })).toBe('hung');
+  });
+
   it('resumes an adopted generation where its record says: a passed deadline at once, an escalated one with SIGKILL', () => {
     const ladder = new EscalationLadder({ killGraceMs: 1000, maxDraining: 20 });
     const overdue = new FakeGeneration(1, { state: 'draining', deadlineInMs: -5000 });

@@ -26,6 +26,8 @@ class FakeFleet implements ReloadFleet {
   readonly abandoned: number[] = [];
   readonly terminated: number[] = [];
   readonly scripts: Script[] = [];
+  /** What `probe` answers for a generation (undefined: it serves). */
+  silent: string | undefined;
   #nextId = 1;
 
   /** Starts with one active generation, as after a successful start. */
@@ -67,6 +69,14 @@ class FakeFleet implements ReloadFleet {
   abandon(generation: Generation): void {
     this.abandoned.push(generation.id);
     (generation as FakeGeneration).exit({ code: null, signal: 'SIGKILL' });
+  }
+
+  probe(): Promise<string | undefined> {
+    return Promise.resolve(this.silent);
+  }
+
+  markHung(generation: Generation, reason: string): void {
+    generation.record.hung = { at: new Date().toISOString(), reason };
   }
 
   terminateAll(): Promise<GenerationRef[]> {
@@ -120,7 +130,10 @@ let checker: FakeChecker;
 let baseline: FakeBaseline;
 let config: string;
 
+let shared: ReloadTransaction | undefined;
+
 function transaction(): ReloadTransaction {
+  if (shared !== undefined) return shared;
   return new ReloadTransaction({
     fleet,
     checker,
@@ -133,7 +146,13 @@ function transaction(): ReloadTransaction {
 
 const run = (mode: ReloadMode) => transaction().run({ mode, triggers: ['cli', 'signal'] });
 
+/** Keeps one transaction across runs (it remembers which configuration the check passed). */
+const keepTransaction = (): void => {
+  shared = transaction();
+};
+
 beforeEach(() => {
+  shared = undefined;
   fleet = new FakeFleet();
   checker = new FakeChecker();
   baseline = new FakeBaseline();
@@ -204,6 +223,29 @@ describe('ReloadTransaction', () => {
     expect(fleet.abandoned).toEqual([2]);
   });
 
+  it('marks the running generation hung when the transfer failed and it does not answer either', async () => {
+    const old = fleet.withActive();
+    fleet.scripts.push({ serves: false, reason: 'exited', lines: [TRANSFER_LINE] });
+    fleet.silent = 'no answer to show info: timeout';
+    const result = await run('reload');
+    expect(result).toMatchObject({ ok: true, hitless: false });
+    expect(old.record.hung?.reason).toBe('no answer to show info: timeout');
+    expect(result.warnings.join('\n')).toContain('Generation 1 does not answer (no answer to show info: timeout): it is terminated once the new one serves.');
+  });
+
+  it('starts fresh beside a hung active generation, without trying a transfer from it', async () => {
+    const old = fleet.withActive();
+    old.record.hung = { at: '', reason: 'process stopped (state T: SIGSTOP or a debugger)' };
+    const strict = await run('reload-socket');
+    expect(strict.error).toMatchObject({ code: 'transfer-failed', phase: 'transfer' });
+    expect(strict.error?.message).toContain('Generation 1 is hung (process stopped');
+    expect(fleet.launches).toEqual([]);
+    const result = await run('reload');
+    expect(result).toMatchObject({ ok: true, hitless: false, generation: { id: 2 }, retired: [{ id: 1 }] });
+    expect(fleet.launches).toEqual([undefined]);
+    expect(result.warnings[0]).toContain('Generation 1 is hung (process stopped');
+  });
+
   it('fails reload-socket with transfer-failed when the transfer fails, starting nothing else', async () => {
     const old = fleet.withActive();
     fleet.scripts.push({ serves: false, reason: 'exited', lines: [TRANSFER_LINE] });
@@ -228,6 +270,19 @@ describe('ReloadTransaction', () => {
     expect(fleet.launches).toEqual([]);
     expect(checker.calls).toBe(0);
     expect(baseline.events).toEqual([]);
+  });
+
+  it('respawns the configuration the check last passed without checking it again, and checks a changed one', async () => {
+    keepTransaction();
+    expect((await run('start')).ok).toBe(true);
+    expect(checker.calls).toBe(1);
+    fleet.generations[0]?.exit({ code: null, signal: 'SIGKILL' });
+    expect(await run('respawn')).toMatchObject({ ok: true, generation: { id: 2 } });
+    expect(checker.calls).toBe(1);
+    writeFileSync(config, 'global\n    hard-stop-after 1m\ndefaults\n    mode http\n');
+    fleet.generations[1]?.exit({ code: null, signal: 'SIGKILL' });
+    expect(await run('respawn')).toMatchObject({ ok: true, generation: { id: 3 } });
+    expect(checker.calls).toBe(2);
   });
 
   it('restarts only after the check passed: a bad config terminates nothing', async () => {

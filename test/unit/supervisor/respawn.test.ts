@@ -8,23 +8,29 @@ describe('RespawnPolicy', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
-  it('replaces the first crash at once, then backs off doubling up to the cap', () => {
-    const policy = new RespawnPolicy({ backoffMs: 1000, backoffMaxMs: 4000, resetAfterMs: 10_000 });
-    expect(policy.crashed(60_000, 'x')).toBe(0);
-    expect(policy.crashed(100, 'x')).toBe(1000);
-    expect(policy.failedAttempt('x')).toBe(2000);
-    expect(policy.failedAttempt('x')).toBe(4000);
-    expect(policy.failedAttempt('x')).toBe(4000);
-    expect(policy.looping).toBe(true);
-    expect(policy.status()).toMatchObject({ consecutiveCrashes: 5, lastError: 'x' });
+  it('replaces a generation that had served at once, however often it crashes, and shows the loop', () => {
+    const policy = new RespawnPolicy({ backoffMs: 250, backoffMaxMs: 5000, resetAfterMs: 10_000 });
+    for (let crash = 0; crash < 8; crash++) {
+      expect(policy.crashed(1500, `crash ${crash}`)).toBe(0);
+      vi.advanceTimersByTime(1500);
+    }
+    expect(policy.status()).toMatchObject({ consecutiveCrashes: 8, looping: true, lastError: 'crash 7' });
   });
 
-  it('forgets earlier crashes once a generation served long enough', () => {
+  it('backs off only attempts that do not serve: small, doubling, capped; a generation that serves resets it', () => {
+    const policy = new RespawnPolicy({ backoffMs: 250, backoffMaxMs: 2000, resetAfterMs: 10_000 });
+    expect([1, 2, 3, 4, 5].map(() => policy.failedAttempt('exits at once'))).toEqual([250, 500, 1000, 2000, 2000]);
+    expect(policy.looping).toBe(true);
+    policy.recovered();
+    expect(policy.failedAttempt('again')).toBe(250);
+  });
+
+  it('ends a crash loop once a generation served --respawn-reset-after', () => {
     const policy = new RespawnPolicy({ backoffMs: 1000, backoffMaxMs: 30_000, resetAfterMs: 10_000 });
     policy.crashed(100, 'a');
     policy.crashed(100, 'b');
     expect(policy.crashed(10_000, 'c')).toBe(0);
-    expect(policy.status().consecutiveCrashes).toBe(1);
+    expect(policy.status()).toMatchObject({ consecutiveCrashes: 1, looping: false });
   });
 });
 
@@ -49,28 +55,28 @@ describe('Respawner', () => {
     return generation;
   }
 
-  it('asks the queue for a respawn at once after a first crash, and says why in status', async () => {
+  it('asks the queue for a respawn in the same tick the crash is seen, and says why in status', () => {
     const queue = new FakeQueue();
     const respawner = new Respawner({ backoffMs: 1000, backoffMaxMs: 4000, resetAfterMs: 10_000 }, queue, pino({ level: 'silent' }));
     respawner.crashed(crashedGeneration(60_000));
-    await vi.advanceTimersByTimeAsync(0);
     expect(queue.requests).toEqual([['respawn', 'crash']]);
     expect(respawner.status()).toMatchObject({ consecutiveCrashes: 1, looping: false, lastError: 'generation 2 exited (SIGKILL): [ALERT] out of memory' });
   });
 
-  it('backs off while replacements keep dying, with one attempt pending at a time, and stops backing off once one serves', async () => {
+  it('retries an attempt that left nothing serving after the backoff, one pending at a time, and forgets it once something serves', async () => {
     const queue = new FakeQueue();
     const respawner = new Respawner({ backoffMs: 1000, backoffMaxMs: 4000, resetAfterMs: 10_000 }, queue, pino({ level: 'silent' }));
-    respawner.crashed(crashedGeneration(100));
-    await vi.advanceTimersByTimeAsync(0);
-    respawner.crashed(crashedGeneration(100));
-    respawner.reloaded({ ...OK, ok: false, generation: undefined }, true);
+    const failed = { ...OK, ok: false, generation: undefined };
+    respawner.reloaded(failed, true);
+    respawner.reloaded(failed, true);
     await vi.advanceTimersByTimeAsync(999);
-    expect(queue.requests).toHaveLength(1);
+    expect(queue.requests).toHaveLength(0);
     await vi.advanceTimersByTimeAsync(1);
-    expect(queue.requests).toHaveLength(2);
-    expect(respawner.status().looping).toBe(true);
-    respawner.reloaded(OK, false);
+    expect(queue.requests).toEqual([['respawn', 'crash']]);
+    respawner.reloaded(failed, true);
+    respawner.reloaded(OK, false); // an explicit reload served meanwhile
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(queue.requests).toHaveLength(1);
     expect(respawner.status().nextAttemptAt).toBeUndefined();
   });
 
