@@ -19,8 +19,7 @@ cat <<MSG
     $cli status --run-dir $run_dir          # generations, last reload, what is watched
     $cli reload --run-dir $run_dir          # seamless reload; prints the result
     edit examples/demo/haproxy.cfg           # saved changes reload by themselves (watch)
-    # maintenance page: start with HAPROXY_MAINT=1 npm run demo, or flip it at runtime on the stats socket:
-    #   echo 'experimental-mode on; set var proc.maint int(1)' | socat - UNIX:/tmp/haproxy-supervisor-demo.sock
+    $cli maint on --run-dir $run_dir        # maintenance page, flipped live (no new process); maint off to undo
     $cli stop --run-dir $run_dir            # graceful stop (or Ctrl-C here)
 
 MSG

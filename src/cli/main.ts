@@ -6,6 +6,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { version } from '../version.js';
 import { checkCommand } from './commands/check.js';
+import { envCommand, maintCommand } from './commands/env.js';
 import { reloadCommands } from './commands/reload.js';
 import { runCommand } from './commands/run.js';
 import { startCommand } from './commands/start.js';
@@ -43,7 +44,9 @@ const cli = yargs(hideBin(process.argv))
   .command(stopCommand)
   .command(statusCommand)
   .command(checkCommand)
-  .demandCommand(1, 'Name a command: run, start, reload, reload-socket, restart, stop, status or check.')
+  .command(envCommand)
+  .command(maintCommand)
+  .demandCommand(1, 'Name a command: run, start, reload, reload-socket, restart, stop, status, check, env or maint.')
   .strict()
   .version(version)
   .help()

@@ -1,5 +1,5 @@
 import { formatDuration } from '../config/duration.js';
-import type { ReloadResult, Status } from '../control/types.js';
+import type { EnvResult, ReloadResult, Status } from '../control/types.js';
 import { ReloadFailedError } from '../control/reload-failed.js';
 import type { Finding } from '../haproxy/config-lint.js';
 
@@ -56,6 +56,8 @@ export function formatStatus(status: Status): string {
   }
   if (status.lastReload !== null) lines.push('', `last: ${formatReload(status.lastReload)}`);
   if (status.crashLoop.looping) lines.push('', `CRASH LOOP: ${status.crashLoop.consecutiveCrashes} crashes; last: ${status.crashLoop.lastError ?? '?'}`);
+  const env = Object.entries(status.env ?? {});
+  if (env.length > 0) lines.push('', `env: ${env.map(([name, value]) => `${name}=${value}`).join(' ')}`);
   const watch = status.watch;
   if (watch.enabled) {
     lines.push('', `watching ${watch.files.length} file(s) in ${watch.directories.length} director${watch.directories.length === 1 ? 'y' : 'ies'}`);
@@ -64,6 +66,24 @@ export function formatStatus(status: Status): string {
   } else {
     lines.push('', 'not watching (--no-watch): reloads happen on request only');
   }
+  return lines.join('\n');
+}
+
+/** What an `env` request did, or the variables (`env list`). */
+export function formatEnv(result: EnvResult): string {
+  const names = Object.keys(result.env).sort();
+  const lines: string[] = [];
+  if (result.applied === 'none' && result.changed.length === 0) {
+    lines.push(names.length === 0 ? 'No variables set for haproxy.' : names.map((name) => `${name}=${result.env[name]}`).join('\n'));
+  } else {
+    const what = result.changed.map((name) => (name in result.env ? `${name}=${result.env[name]}` : `${name} unset`)).join(', ');
+    if (result.applied === 'live') {
+      lines.push(`${what}: flipped live in generation${result.flipped.length === 1 ? '' : 's'} ${result.flipped.map((generation) => generation.id).join(', ')}; no new process.`);
+    } else if (result.reload !== undefined) {
+      lines.push(`${what}: applied by a new generation.`, formatReload(result.reload));
+    }
+  }
+  for (const warning of result.warnings) lines.push(`  warning: ${warning}`);
   return lines.join('\n');
 }
 

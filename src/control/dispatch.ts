@@ -1,5 +1,5 @@
-import { failedReloadReply, type Reply, type Request } from './protocol.js';
-import type { ReloadRequestMode, ReloadResult, Status } from './types.js';
+import { errorReply, failedReloadReply, type Reply, type Request } from './protocol.js';
+import type { EnvResult, ReloadRequestMode, ReloadResult, Status } from './types.js';
 
 /** How to stop: graceful (soft-stop, wait up to the drain deadline, escalate) or hard (SIGTERM now). */
 export type StopOptions = { hard: boolean; drainTimeoutMs?: number };
@@ -9,6 +9,8 @@ export interface Daemon {
   status(): Status;
   reload(mode: ReloadRequestMode, trigger: 'cli'): Promise<ReloadResult>;
   stop(options: StopOptions): Promise<void>;
+  /** Changes the variables set for haproxy (or lists them, with nothing to change). */
+  env(change: { set: Record<string, string>; unset: string[] }): Promise<EnvResult>;
 }
 
 /** Answers one valid request: the daemon's work, turned into the reply the protocol defines. */
@@ -21,6 +23,12 @@ export async function dispatch(daemon: Daemon, request: Request): Promise<Reply>
     case 'reload': {
       const result = await daemon.reload(request.mode, 'cli');
       return result.ok ? { ok: true, result } : failedReloadReply(result);
+    }
+    case 'env': {
+      const result = await daemon.env({ set: request.set, unset: request.unset });
+      if (result.ok) return { ok: true, result };
+      // The reload the change needed failed: its failure, with the change rolled back (result.env).
+      return result.reload === undefined ? errorReply('failure', result.warnings.join(' ')) : failedReloadReply(result.reload);
     }
     case 'stop':
       await daemon.stop({ hard: request.hard, ...(request.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: request.drainTimeoutMs }) });

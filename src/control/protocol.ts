@@ -1,5 +1,6 @@
 /** Control-socket protocol: one JSON object per line each way (NDJSON); one reply per request, in order. */
-import type { ErrorCode, ReloadRequestMode, ReloadResult, Status } from './types.js';
+import { checkEnvName, checkEnvValue } from '../config/env-names.js';
+import type { EnvResult, ErrorCode, ReloadRequestMode, ReloadResult, Status } from './types.js';
 
 /** Longest request line accepted; a longer one gets an error reply and the connection is closed. */
 export const MAX_REQUEST_BYTES = 16 * 1024;
@@ -8,13 +9,14 @@ export type Request =
   | { cmd: 'ping' }
   | { cmd: 'status' }
   | { cmd: 'reload'; mode: ReloadRequestMode }
-  | { cmd: 'stop'; hard: boolean; drainTimeoutMs?: number };
+  | { cmd: 'stop'; hard: boolean; drainTimeoutMs?: number }
+  | { cmd: 'env'; set: Record<string, string>; unset: string[] };
 
 /** The command names. */
 export type Command = Request['cmd'];
 
 /** What each command answers on success. */
-export type Results = { ping: { pid: number }; status: Status; reload: ReloadResult; stop: Status };
+export type Results = { ping: { pid: number }; status: Status; reload: ReloadResult; stop: Status; env: EnvResult };
 
 /** An error reply; a failed reload carries its whole result as `detail`. */
 export type ErrorReply = { ok: false; error: { code: ErrorCode; message: string; detail?: ReloadResult } };
@@ -64,9 +66,28 @@ export function parseRequest(line: string): Request | ErrorReply {
       }
       return { cmd: 'stop', hard: request['hard'] === true, ...(drain === undefined ? {} : { drainTimeoutMs: drain }) };
     }
+    case 'env':
+      return parseEnv(request);
     default:
-      return errorReply('unknown-command', `Unknown command ${JSON.stringify(request['cmd'])}; expected ping, status, reload or stop.`);
+      return errorReply('unknown-command', `Unknown command ${JSON.stringify(request['cmd'])}; expected ping, status, reload, stop or env.`);
   }
+}
+
+/** `{"cmd":"env","set":{"NAME":"value"},"unset":["NAME"]}`; with neither, it lists. Names and values are checked. */
+function parseEnv(request: Record<string, unknown>): Request | ErrorReply {
+  const set = request['set'] ?? {};
+  const unset = request['unset'] ?? [];
+  if (typeof set !== 'object' || set === null || Array.isArray(set) || !Object.values(set).every((value) => typeof value === 'string')) {
+    return badRequest('Expected `set` to be an object of string values, like {"HAPROXY_MAINT":"1"}.');
+  }
+  if (!Array.isArray(unset) || !unset.every((name) => typeof name === 'string')) return badRequest('Expected `unset` to be an array of names.');
+  try {
+    for (const name of [...Object.keys(set), ...unset]) checkEnvName(name);
+    for (const [name, value] of Object.entries(set as Record<string, string>)) checkEnvValue(name, value);
+  } catch (error) {
+    return badRequest((error as Error).message);
+  }
+  return { cmd: 'env', set: set as Record<string, string>, unset };
 }
 
 /** An error reply with `code`. */

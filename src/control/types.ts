@@ -18,7 +18,7 @@ export type ReloadMode = 'start' | 'reload' | 'reload-socket' | 'restart' | 'res
 export type ReloadRequestMode = Extract<ReloadMode, 'reload' | 'reload-socket' | 'restart'>;
 
 /** Who asked for a reload. */
-export type ReloadTrigger = 'cli' | 'signal' | 'start' | 'crash' | 'watch' | 'watchdog';
+export type ReloadTrigger = 'cli' | 'signal' | 'start' | 'crash' | 'watch' | 'watchdog' | 'env';
 
 
 /** What every caller of a reload learns. */
@@ -84,6 +84,22 @@ export type WatchStatus = {
   lastError?: string;
 };
 
+/** What an `env` request did: the variables set for haproxy, and how the change reached haproxy. */
+export type EnvResult = {
+  ok: boolean;
+  /** live: flipped in the running generations (no new process); reload: a new generation; none: nothing changed. */
+  applied: 'live' | 'reload' | 'none';
+  changed: string[];
+  /** The variables stored now (after a failed reload: the previous ones, restored). */
+  env: Record<string, string>;
+  /** For each variable, the process variables the config seeds from it (what a live flip sets). */
+  seeded: Record<string, string[]>;
+  /** Generations that took the change at runtime. */
+  flipped: Array<{ id: number; pid: number }>;
+  reload?: ReloadResult;
+  warnings: string[];
+};
+
 /** The supervisor's own lifecycle. */
 export type SupervisorState = 'starting' | 'running' | 'stopping';
 
@@ -104,4 +120,6 @@ export type Status = {
   reloads: ReloadResult[];
   crashLoop: CrashLoopStatus & { looping: boolean };
   watch: WatchStatus;
+  /** The variables set for haproxy (`env set`), which every new generation gets. */
+  env: Record<string, string>;
 };

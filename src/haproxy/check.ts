@@ -1,6 +1,7 @@
 import { HaproxyCheckError } from '../errors.js';
 import { runCommand } from '../system/spawn.js';
 import { checkArgv } from './argv.js';
+import { haproxyEnv, type HaproxyVariables } from './environment.js';
 
 /** A passed check: haproxy's WARNING/NOTICE lines. */
 export type CheckResult = { warnings: string[]; durationMs: number };
@@ -36,7 +37,10 @@ export async function checkConfig(
 /** `haproxy -c` of one configuration, as every reload runs it. */
 export type Checker = { check(): Promise<CheckResult> };
 
-/** A checker for the supervisor's configuration: the user's files plus the fragment, with a throwaway socket path. */
-export function configChecker(options: { haproxy: string; config: string[]; fragment: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Checker {
-  return { check: () => checkConfig(options.haproxy, options.config, options.fragment, options.env, options.timeoutMs) };
+/**
+ * A checker for the supervisor's configuration: the user's files plus the fragment, with the variables set for
+ * haproxy as they are when the check runs, and a throwaway socket path.
+ */
+export function configChecker(options: { haproxy: string; config: string[]; fragment: string; variables: HaproxyVariables; timeoutMs: number }): Checker {
+  return { check: () => checkConfig(options.haproxy, options.config, options.fragment, haproxyEnv('/nonexistent/check.sock', options.variables), options.timeoutMs) };
 }

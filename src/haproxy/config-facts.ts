@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { parseDuration } from '../config/duration.js';
 import { loadConfig, type LoadedConfig } from './config-load.js';
 import type { ConfigLine } from './config-parse.js';
@@ -16,6 +17,10 @@ export type ConfigFacts = {
   daemon: string | undefined;
   unreadable: string[];
   empty: string[];
+  /** `server-state-file` (global), resolved against `server-state-base` and the working directory. */
+  serverStateFile: string | undefined;
+  /** `load-server-state-from-file` values (defaults or backends): global, local or none. */
+  loadServerState: string[];
 };
 
 const where = (line: ConfigLine): string => `${line.file}:${line.line}`;
@@ -50,7 +55,11 @@ export function configFacts(config: LoadedConfig): ConfigFacts {
     daemon: undefined,
     unreadable: config.unreadable,
     empty: config.empty,
+    serverStateFile: undefined,
+    loadServerState: [],
   };
+  let stateBase: string | undefined;
+  let stateFile: string | undefined;
   for (const line of config.lines) {
     const [first, second] = line.words;
     if (line.section === 'global') {
@@ -59,9 +68,13 @@ export function configFacts(config: LoadedConfig): ConfigFacts {
       else if (first === 'master-worker') facts.masterWorker = where(line);
       else if (first === 'noreuseport') facts.noreuseport = where(line);
       else if (first === 'daemon') facts.daemon = where(line);
+      else if (first === 'server-state-file' && second !== undefined) stateFile = second;
+      else if (first === 'server-state-base' && second !== undefined) stateBase = second;
     }
+    if (first === 'load-server-state-from-file' && second !== undefined) facts.loadServerState.push(second);
     if (first === 'bind' && line.words.slice(1).some((word) => word.startsWith('abns@'))) facts.abnsBinds.push(where(line));
   }
+  if (stateFile !== undefined) facts.serverStateFile = path.resolve(stateBase ?? process.cwd(), stateFile);
   return facts;
 }
 

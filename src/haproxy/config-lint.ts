@@ -64,6 +64,15 @@ export function lintConfig(facts: ConfigFacts, drainTimeoutMs: number): Finding[
       fix: 'Remove `noreuseport` from the global section.',
     });
   }
+  if (facts.serverStateFile === undefined || !facts.loadServerState.includes('global')) {
+    findings.push({
+      level: 'warning',
+      message: 'Server state set at runtime (servers in maintenance or drain, weights) is lost on every reload: no global server-state file is loaded.',
+      fix: 'Add `server-state-file /var/lib/haproxy/server-state` to the global section and `load-server-state-from-file global` to defaults; the supervisor then writes `show servers state` there right before each new generation starts.',
+    });
+  } else {
+    findings.push({ level: 'ok', message: `Server state carries over reloads through ${facts.serverStateFile} (written by the supervisor before each new generation).` });
+  }
   if (facts.daemon !== undefined) {
     findings.push({
       level: 'ok',

@@ -25,3 +25,20 @@ export async function showInfo(socketPath: string, timeoutMs: number): Promise<M
   }
   return info;
 }
+
+/**
+ * Runs runtime commands that need experimental mode (`set var` in 2.6, research §5) on one connection: the mode
+ * holds for that connection only. Throws with haproxy's words when a command is refused.
+ */
+export async function experimentalCommands(socketPath: string, commands: string[], timeoutMs: number): Promise<void> {
+  const reply = await runtimeCommand(socketPath, ['experimental-mode on', ...commands].join('; '), timeoutMs);
+  const complaint = reply.split('\n').map((line) => line.trim()).find((line) => line !== '');
+  if (complaint !== undefined) throw new Error(`haproxy refused \`${commands.join('; ')}\`: ${complaint}`);
+}
+
+/** `show servers state`: the dump a new process loads with `server-state-file` (management.txt §9.3). */
+export async function showServersState(socketPath: string, timeoutMs: number): Promise<string> {
+  const reply = await runtimeCommand(socketPath, 'show servers state', timeoutMs);
+  if (!reply.startsWith('1\n')) throw new Error(`unexpected \`show servers state\` reply: ${reply.split('\n')[0] ?? ''}`);
+  return reply;
+}

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { ExitReason } from '../control/types.js';
 import { generationArgv } from '../haproxy/argv.js';
-import { haproxyEnv } from '../haproxy/environment.js';
+import { haproxyEnv, type HaproxyVariables } from '../haproxy/environment.js';
 import { fragmentPath, generationSocketPath } from '../haproxy/supervisor-socket.js';
 import { adoptProcess } from '../system/adopted.js';
 import { isSameProcess, readComm } from '../system/proc.js';
@@ -26,6 +26,8 @@ export type FleetOptions = {
   maxDraining: number;
   /** How many exited generations status keeps. */
   historySize: number;
+  /** The variables every new generation gets in its environment. */
+  variables: HaproxyVariables;
   log: Logger;
 };
 
@@ -88,7 +90,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
     const early: string[] = [];
     const spawned: { generation?: Generation } = {};
     const child: ChildHandle = await spawnChild(this.#options.haproxy, args, {
-      env: haproxyEnv(socket),
+      env: haproxyEnv(socket, this.#options.variables),
       onLine: (line) => (spawned.generation === undefined ? early.push(line) : logLine(spawned.generation, line)),
     });
     const log = this.#options.log.child({ gen: id, pid: child.pid });

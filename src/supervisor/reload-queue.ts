@@ -41,6 +41,11 @@ export class ReloadQueue<Mode extends string, Trigger extends string, Result> {
     return promise;
   }
 
+  /** Resolves once no reload runs or waits (at once when idle). */
+  async idle(): Promise<void> {
+    while (this.#running !== undefined) await this.#running;
+  }
+
   /** Refuses new requests, fails the waiting ones with `error`, and waits for the running reload to end. */
   async close(error: Error): Promise<void> {
     this.#closed = error;

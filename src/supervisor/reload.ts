@@ -4,6 +4,7 @@ import { HaproxyCheckError, ReloadError } from '../errors.js';
 import type { Checker } from '../haproxy/check.js';
 import { configFacts } from '../haproxy/config-facts.js';
 import { lintConfig } from '../haproxy/config-lint.js';
+import { saveServerState } from '../haproxy/server-state.js';
 import { loadConfig, type LoadedConfig } from '../haproxy/config-load.js';
 import type { Snapshot } from '../watch/content-hash.js';
 import type { GenerationRef } from './fleet.js';
@@ -61,6 +62,8 @@ export class ReloadTransaction {
   readonly #parts: ReloadParts;
   /** The digest of the configuration `haproxy -c` last passed. */
   #validated: string | undefined;
+  /** The config's `server-state-file`, written from the running generation right before each spawn. */
+  #stateFile: string | undefined;
 
   constructor(parts: ReloadParts) {
     this.#parts = parts;
@@ -92,6 +95,7 @@ export class ReloadTransaction {
         result.warnings.push('A generation was already serving; nothing to respawn.');
       } else {
         lint(config, settings.drainTimeoutMs);
+        this.#stateFile = configFacts(config).serverStateFile;
         // A respawn of the configuration the check last passed starts alone: nothing competes with it for the CPU
         // while nothing serves (about a third less time refusing connections).
         const revalidate = batch.mode !== 'respawn' || config.digest !== this.#validated;
@@ -167,6 +171,13 @@ export class ReloadTransaction {
       result.warnings.push(`Generation ${running?.id} is hung (${hung.reason}): started a fresh one without socket transfer; the hung one is terminated now that this one serves.`);
     } else if (transferFrom === undefined && result.mode === 'reload') {
       result.warnings.push('No generation was serving: started a fresh one (nothing to transfer).');
+    }
+    if (this.#stateFile !== undefined && transferFrom !== undefined) {
+      try {
+        await saveServerState(transferFrom, this.#stateFile);
+      } catch (error) {
+        result.warnings.push(`Server state not carried over (${(error as Error).message}): servers set to maintenance, drain or another weight at runtime start as the config says.`);
+      }
     }
     const readyStarted = performance.now();
     const attempt = await this.#spawnAndWait(transferFrom);

@@ -1,28 +1,23 @@
 import type { Logger } from 'pino';
-import { defaults } from '../config/defaults.js';
 import { isDefaultRunDir, type Options } from '../config/options.js';
 import { runDirPaths } from '../config/run-dir.js';
 import type { Daemon, StopOptions } from '../control/dispatch.js';
 import { ControlServer } from '../control/server.js';
-import type { ReloadMode, ReloadResult, ReloadTrigger, Status } from '../control/types.js';
+import type { EnvResult, ReloadMode, ReloadResult, ReloadTrigger, Status } from '../control/types.js';
 import { ReloadFailedError } from '../control/reload-failed.js';
 import { ReloadError } from '../errors.js';
-import { configChecker } from '../haproxy/check.js';
-import { haproxyEnv } from '../haproxy/environment.js';
-import { fragmentPath, writeFragment } from '../haproxy/supervisor-socket.js';
+import { writeFragment } from '../haproxy/supervisor-socket.js';
 import { loadConfig } from '../haproxy/config-load.js';
 import { releasePidfile } from '../system/pidfile.js';
 import { takeRunDir } from '../system/run-dir.js';
 import { version } from '../version.js';
-import { ConfigWatcher } from '../watch/config-watcher.js';
 import { claimConfig } from './config-claim.js';
-import { Fleet } from './fleet.js';
 import { publicGeneration } from './generation.js';
 import type { SupervisorEvents } from './notify-policy.js';
-import { ReloadHistory } from './reload-history.js';
 import { ReloadQueue } from './reload-queue.js';
-import { ReloadTransaction, type ReloadBatch } from './reload.js';
-import { Liveness } from './liveness.js';
+import type { ReloadBatch } from './reload.js';
+import { createParts, type DaemonParts } from './parts.js';
+import type { EnvChange } from './env-change.js';
 import { loadState, StateStore } from './state-file.js';
 
 export type { StopOptions };
@@ -38,12 +33,8 @@ export class Supervisor implements Daemon {
   readonly #events: SupervisorEvents | undefined;
   readonly #paths: ReturnType<typeof runDirPaths>;
   readonly #startedAt = new Date().toISOString();
-  readonly #fleet: Fleet;
-  readonly #history = new ReloadHistory(1, defaults.historySize);
   readonly #queue = new ReloadQueue<ReloadMode, ReloadTrigger, ReloadResult>((batch) => this.#reload(batch));
-  readonly #transaction: ReloadTransaction;
-  readonly #liveness: Liveness;
-  readonly #watcher: ConfigWatcher | undefined;
+  readonly #parts: DaemonParts;
   #store: StateStore | undefined;
   #server: ControlServer | undefined;
   #state: Status['supervisor']['state'] = 'starting';
@@ -60,20 +51,8 @@ export class Supervisor implements Daemon {
     this.#log = log;
     this.#events = events;
     this.#paths = runDirPaths(options.runDir);
-    this.#fleet = new Fleet({ ...options, historySize: defaults.historySize, log });
-    this.#fleet.on('changed', () => this.#save());
-    const respawn = { backoffMs: options.respawnBackoffMs, backoffMaxMs: options.respawnBackoffMaxMs, resetAfterMs: options.respawnResetAfterMs };
-    this.#liveness = new Liveness({ respawn, watchdog: { intervalMs: options.watchdogIntervalMs, misses: options.watchdogMisses } }, this.#fleet, this.#queue, log);
-    const watch = { config: options.config, quietMs: options.watchQuietMs, maxWaitMs: options.watchMaxWaitMs, log: log.child({ component: 'watch' }) };
-    this.#watcher = options.watch ? new ConfigWatcher(watch, () => this.#queue.request('reload', 'watch')) : undefined;
-    this.#transaction = new ReloadTransaction({
-      fleet: this.#fleet,
-      checker: configChecker({ ...options, fragment: fragmentPath(options.runDir), env: haproxyEnv('/nonexistent/check.sock'), timeoutMs: options.readyTimeoutMs }),
-      ids: this.#history,
-      baseline: this.#watcher,
-      settings: options,
-      log,
-    });
+    this.#parts = createParts(options, log, this.#queue);
+    this.#parts.fleet.on('changed', () => this.#save());
   }
 
   /**
@@ -90,9 +69,10 @@ export class Supervisor implements Daemon {
       const persisted = await loadState(this.#paths.state);
       await writeFragment(runDir);
       this.#server = await ControlServer.listen(this.#paths.control, this, this.#log.child({ component: 'control' }), access.gid);
-      this.#history.continueFrom(persisted.nextReloadId);
+      this.#parts.history.continueFrom(persisted.nextReloadId);
+      this.#parts.env.load(this.#log, access);
       this.#store = new StateStore(this.#paths.state, this.#log, access);
-      adopted = this.#fleet.restore(persisted.generations, persisted.nextGenerationId);
+      adopted = this.#parts.fleet.restore(persisted.generations, persisted.nextGenerationId);
       claimConfig(loadConfig(this.#options.config), adopted.map((generation) => generation.pid), this.#options.allowSharedPorts, this.#log);
     } catch (error) {
       await this.#abort();
@@ -100,16 +80,16 @@ export class Supervisor implements Daemon {
     }
     this.#log.info({ runDir, config: this.#options.config }, 'supervisor started');
     const result = await this.reload(adopted.some((generation) => generation.state === 'active') ? 'reload' : 'start', 'start');
-    if (this.#fleet.active() === undefined) {
+    if (this.#parts.fleet.active() === undefined) {
       // Nothing serves. Generations we spawned are already gone; adopted ones stay recorded in state.json.
       await this.#abort();
       throw new ReloadFailedError(result);
     }
     if (this.#state === 'starting') {
       this.#state = 'running'; // unless a stop arrived meanwhile
-      this.#liveness.start();
+      this.#parts.liveness.start();
     }
-    this.#watcher?.start();
+    this.#parts.watcher?.start();
     this.#save();
     this.#events?.started(this.status());
     return result;
@@ -118,6 +98,12 @@ export class Supervisor implements Daemon {
   /** Queues a reload; resolves with the result of the first reload that started after this call. */
   reload(mode: ReloadMode, trigger: ReloadTrigger): Promise<ReloadResult> {
     return this.#queue.request(mode, trigger);
+  }
+
+  /** Changes the variables set for haproxy (env-change.ts), or lists them when there is nothing to change. */
+  env(change: EnvChange): Promise<EnvResult> {
+    if (Object.keys(change.set).length + change.unset.length === 0) return Promise.resolve(this.#parts.envChanger.list());
+    return this.#state === 'stopping' ? Promise.reject(ReloadError.stopping()) : this.#parts.envChanger.apply(change);
   }
 
   /** Stops every generation (gracefully unless `hard`) and resolves once all have exited. Idempotent. */
@@ -129,7 +115,7 @@ export class Supervisor implements Daemon {
   /** A start that cannot go on: no more reloads, no timers, the run dir released. */
   async #abort(): Promise<void> {
     await this.#queue.close(ReloadError.stopping());
-    this.#fleet.close();
+    this.#parts.fleet.close();
     this.#stoppedResolve();
     await this.close();
   }
@@ -147,13 +133,15 @@ export class Supervisor implements Daemon {
   status(): Status {
     const { rss, heapTotal, heapUsed, external } = process.memoryUsage();
     const { runDir, config } = this.#options;
+    const { fleet, history, liveness, watcher, env } = this.#parts;
     return {
       supervisor: { pid: process.pid, version, startedAt: this.#startedAt, state: this.#state, runDir, config, memory: { rss, heapTotal, heapUsed, external } },
-      generations: this.#fleet.records().map(publicGeneration),
-      lastReload: this.#history.last(),
-      reloads: this.#history.newestFirst(),
-      crashLoop: this.#liveness.status(),
-      watch: this.#watcher?.status() ?? { enabled: false, files: [], directories: [] },
+      generations: fleet.records().map(publicGeneration),
+      lastReload: history.last(),
+      reloads: history.newestFirst(),
+      crashLoop: liveness.status(),
+      watch: watcher?.status() ?? { enabled: false, files: [], directories: [] },
+      env: env.values(),
     };
   }
 
@@ -161,12 +149,12 @@ export class Supervisor implements Daemon {
     this.#state = 'stopping';
     this.#log.info(options, 'stopping');
     this.#events?.stopping();
-    await this.#watcher?.close();
-    this.#liveness.stop();
+    await this.#parts.watcher?.close();
+    this.#parts.liveness.stop();
     await this.#queue.close(ReloadError.stopping());
-    if (options.hard) await this.#fleet.terminateAll();
-    else await this.#fleet.drainAll(new Date(Date.now() + (options.drainTimeoutMs ?? this.#options.drainTimeoutMs)));
-    this.#fleet.close();
+    if (options.hard) await this.#parts.fleet.terminateAll();
+    else await this.#parts.fleet.drainAll(new Date(Date.now() + (options.drainTimeoutMs ?? this.#options.drainTimeoutMs)));
+    this.#parts.fleet.close();
     this.#save();
     await this.#store?.settled();
     this.#log.info('every generation exited');
@@ -176,9 +164,9 @@ export class Supervisor implements Daemon {
   /** One transaction, then what follows any result before its callers see it: history, respawn, state.json, systemd. */
   async #reload(batch: ReloadBatch): Promise<ReloadResult> {
     if (this.#state !== 'starting') this.#events?.reloadStarting(batch.mode);
-    const result = await this.#transaction.run(batch);
-    this.#history.record(result);
-    this.#liveness.reloaded(result);
+    const result = await this.#parts.transaction.run(batch);
+    this.#parts.history.record(result);
+    this.#parts.liveness.reloaded(result);
     this.#save();
     if (this.#state !== 'starting') this.#events?.reloadFinished(result, this.status());
     return result;
@@ -187,11 +175,11 @@ export class Supervisor implements Daemon {
   #save(): void {
     this.#store?.save({
       version: 1,
-      nextGenerationId: this.#fleet.nextId,
-      nextReloadId: this.#history.nextId,
+      nextGenerationId: this.#parts.fleet.nextId,
+      nextReloadId: this.#parts.history.nextId,
       supervisor: { pid: process.pid, startedAt: this.#startedAt, version, state: this.#state, config: this.#options.config },
-      generations: this.#fleet.records(),
-      lastReload: this.#history.last(),
+      generations: this.#parts.fleet.records(),
+      lastReload: this.#parts.history.last(),
     });
   }
 }

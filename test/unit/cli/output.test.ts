@@ -22,6 +22,7 @@ function status(fields: Partial<Status> = {}): Status {
     reloads: [],
     crashLoop: { consecutiveCrashes: 0, looping: false },
     watch: { enabled: true, files: ['/etc/haproxy/haproxy.cfg', '/etc/haproxy/hosts.map'], directories: ['/etc/haproxy'], lastChange: { at: ago(30), files: ['/etc/haproxy/hosts.map'] } },
+    env: {},
     ...fields,
   };
 }

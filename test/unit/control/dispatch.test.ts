@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { dispatch, type Daemon } from '../../../src/control/dispatch.js';
-import type { ReloadResult, Status } from '../../../src/control/types.js';
+import type { EnvResult, ReloadResult, Status } from '../../../src/control/types.js';
 
 const STATUS = { supervisor: { pid: 1, state: 'running' } } as Status;
 
 function result(fields: Partial<ReloadResult>): ReloadResult {
   return { id: 7, ok: true, mode: 'reload', triggers: ['cli'], hitless: true, startedAt: '', durationMs: 5, retired: [], warnings: [], timings: {}, ...fields };
 }
+
+let envResult: EnvResult = { ok: true, applied: 'live', changed: ['HAPROXY_MAINT'], env: { HAPROXY_MAINT: '1' }, seeded: { HAPROXY_MAINT: ['proc.maint'] }, flipped: [{ id: 3, pid: 30 }], warnings: [] };
 
 /** A daemon that answers with `result` and records what it was asked. */
 function daemon(result: ReloadResult): Daemon & { calls: unknown[][] } {
@@ -16,6 +18,7 @@ function daemon(result: ReloadResult): Daemon & { calls: unknown[][] } {
     status: () => STATUS,
     reload: (mode, trigger) => (calls.push(['reload', mode, trigger]), Promise.resolve(result)),
     stop: (options) => (calls.push(['stop', options]), Promise.resolve()),
+    env: (change) => (calls.push(['env', change]), Promise.resolve(envResult)),
   };
 }
 
@@ -45,5 +48,14 @@ describe('dispatch', () => {
     expect(await dispatch(target, { cmd: 'stop', hard: false, drainTimeoutMs: 5000 })).toEqual({ ok: true, result: STATUS });
     expect(await dispatch(target, { cmd: 'stop', hard: true })).toEqual({ ok: true, result: STATUS });
     expect(target.calls).toEqual([['stop', { hard: false, drainTimeoutMs: 5000 }], ['stop', { hard: true }]]);
+  });
+
+  it('passes a variable change on and answers with what it did; a change whose reload failed is that reload’s failure', async () => {
+    const target = daemon(result({}));
+    expect(await dispatch(target, { cmd: 'env', set: { HAPROXY_MAINT: '1' }, unset: [] })).toEqual({ ok: true, result: envResult });
+    expect(target.calls).toEqual([['env', { set: { HAPROXY_MAINT: '1' }, unset: [] }]]);
+    const failedReload = result({ ok: false, error: { code: 'config-invalid', phase: 'check', message: 'haproxy -c rejected the configuration', lines: [] } });
+    envResult = { ...envResult, ok: false, applied: 'reload', reload: failedReload };
+    expect(await dispatch(target, { cmd: 'env', set: { X: '1' }, unset: [] })).toMatchObject({ ok: false, error: { code: 'config-invalid', detail: failedReload } });
   });
 });

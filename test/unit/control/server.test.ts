@@ -25,7 +25,8 @@ const FAILED: ReloadResult = {
 
 async function serve(daemon: Partial<Daemon>): Promise<string> {
   const runDir = tempDir();
-  const full: Daemon = { status: () => STATUS, reload: () => Promise.resolve(FAILED), stop: () => Promise.resolve(), ...daemon };
+  const env = () => Promise.reject(new Error('not in this test'));
+  const full: Daemon = { status: () => STATUS, reload: () => Promise.resolve(FAILED), stop: () => Promise.resolve(), env, ...daemon };
   servers.push(await ControlServer.listen(path.join(runDir, 'control.sock'), full, pino({ level: 'silent' })));
   return runDir;
 }

@@ -46,8 +46,24 @@ frontend fe
     expect(facts).toMatchObject({ hardStopAfterMs: 300_000, masterWorker: `${file}:2`, noreuseport: `${file}:3`, abnsBinds: [`${file}:8`] });
     const findings = lintConfig(facts, 1_800_000);
     expect(findings.filter((finding) => finding.level === 'error').map((finding) => finding.message)).toEqual([expect.stringContaining('master-worker')]);
-    expect(findings.filter((finding) => finding.level === 'warning')).toHaveLength(2);
+    expect(findings.filter((finding) => finding.level === 'warning').map((finding) => finding.message)).toEqual([
+      expect.stringContaining('abns@ listener'),
+      expect.stringContaining('noreuseport'),
+      expect.stringContaining('Server state set at runtime'),
+    ]);
     expect(findings.every((finding) => finding.level === 'ok' || finding.fix !== undefined)).toBe(true);
+  });
+
+  it('finds the global server-state file (against server-state-base) and says how to add one when missing', () => {
+    const file = path.join(tempDir(), 'h.cfg');
+    writeFileSync(file, 'global\n    server-state-base /var/lib/haproxy\n    server-state-file state\ndefaults\n    load-server-state-from-file global\n');
+    const facts = readConfigFacts([file]);
+    expect(facts).toMatchObject({ serverStateFile: '/var/lib/haproxy/state', loadServerState: ['global'] });
+    expect(lintConfig(facts, 1_800_000).find((finding) => finding.message.includes('Server state'))?.level).toBe('ok');
+    writeFileSync(file, 'global\n    hard-stop-after 1m\n');
+    const missing = lintConfig(readConfigFacts([file]), 1_800_000).find((finding) => finding.message.includes('Server state'));
+    expect(missing).toMatchObject({ level: 'warning', fix: expect.stringContaining('`load-server-state-from-file global`') as string });
+    expect(missing?.fix).toContain('`server-state-file /var/lib/haproxy/server-state`');
   });
 
   it('warns when hard-stop-after is missing or longer than the drain timeout', () => {

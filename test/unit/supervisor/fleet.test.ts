@@ -27,6 +27,7 @@ function fleet(options: Partial<FleetOptions> = {}): Fleet & { exits: Array<[num
     killGraceMs: 10_000,
     maxDraining: 20,
     historySize: 20,
+    variables: { values: () => ({}) },
     log: pino({ level: 'silent' }),
     ...options,
   });

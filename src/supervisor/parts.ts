@@ -1,0 +1,52 @@
+import type { Logger } from 'pino';
+import { defaults } from '../config/defaults.js';
+import type { Options } from '../config/options.js';
+import { runDirPaths } from '../config/run-dir.js';
+import type { ReloadResult, ReloadMode, ReloadTrigger } from '../control/types.js';
+import { configChecker } from '../haproxy/check.js';
+import { fragmentPath } from '../haproxy/supervisor-socket.js';
+import { ConfigWatcher } from '../watch/config-watcher.js';
+import { EnvChanger } from './env-change.js';
+import { EnvStore } from './env-store.js';
+import { Fleet } from './fleet.js';
+import { Liveness } from './liveness.js';
+import { ReloadHistory } from './reload-history.js';
+import type { ReloadQueue } from './reload-queue.js';
+import { ReloadTransaction } from './reload.js';
+
+/** The daemon's parts, wired to each other; supervisor.ts owns their lifecycle and what follows each reload. */
+export type DaemonParts = {
+  /** Every live haproxy generation. */
+  fleet: Fleet;
+  /** Reload ids and the last results. */
+  history: ReloadHistory;
+  transaction: ReloadTransaction;
+  /** Crash respawn and the watchdog. */
+  liveness: Liveness;
+  watcher: ConfigWatcher | undefined;
+  /** The variables set for haproxy, and changes to them. */
+  env: EnvStore;
+  envChanger: EnvChanger;
+};
+
+/** Builds the parts for `options`; reloads go through `queue`. Nothing runs until the supervisor starts them. */
+export function createParts(options: Options, log: Logger, queue: ReloadQueue<ReloadMode, ReloadTrigger, ReloadResult>): DaemonParts {
+  const env = new EnvStore(runDirPaths(options.runDir).env);
+  const fleet = new Fleet({ ...options, historySize: defaults.historySize, variables: env, log });
+  const history = new ReloadHistory(1, defaults.historySize);
+  const respawn = { backoffMs: options.respawnBackoffMs, backoffMaxMs: options.respawnBackoffMaxMs, resetAfterMs: options.respawnResetAfterMs };
+  const liveness = new Liveness({ respawn, watchdog: { intervalMs: options.watchdogIntervalMs, misses: options.watchdogMisses } }, fleet, queue, log);
+  const watch = { config: options.config, quietMs: options.watchQuietMs, maxWaitMs: options.watchMaxWaitMs, log: log.child({ component: 'watch' }) };
+  const watcher = options.watch ? new ConfigWatcher(watch, () => queue.request('reload', 'watch')) : undefined;
+  const transaction = new ReloadTransaction({
+    fleet,
+    checker: configChecker({ ...options, fragment: fragmentPath(options.runDir), variables: env, timeoutMs: options.readyTimeoutMs }),
+    ids: history,
+    baseline: watcher,
+    settings: options,
+    log,
+  });
+  const targets = { live: () => fleet.live(), request: (mode: 'reload', trigger: 'env') => queue.request(mode, trigger), idle: () => queue.idle() };
+  const envChanger = new EnvChanger(env, targets, options.config, log.child({ component: 'env' }));
+  return { fleet, history, transaction, liveness, watcher, env, envChanger };
+}
