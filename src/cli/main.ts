@@ -7,6 +7,7 @@ import { hideBin } from 'yargs/helpers';
 import { version } from '../version.js';
 import { checkCommand } from './commands/check.js';
 import { envCommand, maintCommand } from './commands/env.js';
+import { historyCommand } from './commands/history.js';
 import { reloadCommands } from './commands/reload.js';
 import { runCommand } from './commands/run.js';
 import { startCommand } from './commands/start.js';
@@ -22,7 +23,7 @@ import { formatError, printError } from './output.js';
  * variables that name a real option stay visible to it.
  */
 function keepOnlyOptionVariables(): void {
-  const names = [...Object.keys(daemonOptions), ...Object.keys(clientOptions), 'log-file', 'hard'];
+  const names = [...Object.keys(daemonOptions), ...Object.keys(clientOptions), 'log-file', 'hard', 'watch', 'interval'];
   const known = new Set(names.map((name) => `${ENV_PREFIX}_${name.toUpperCase().replace(/-/g, '_')}`));
   for (const key of Object.keys(process.env)) {
     if (key.startsWith(`${ENV_PREFIX}_`) && !known.has(key)) delete process.env[key];
@@ -46,7 +47,8 @@ const cli = yargs(hideBin(process.argv))
   .command(checkCommand)
   .command(envCommand)
   .command(maintCommand)
-  .demandCommand(1, 'Name a command: run, start, reload, reload-socket, restart, stop, status, check, env or maint.')
+  .command(historyCommand)
+  .demandCommand(1, 'Name a command: run, start, reload, reload-socket, restart, stop, status, check, env, maint or history.')
   .strict()
   .version(version)
   .help()

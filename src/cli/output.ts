@@ -1,5 +1,5 @@
 import { formatDuration } from '../config/duration.js';
-import type { EnvResult, ReloadResult, Status } from '../control/types.js';
+import type { EnvResult, HistoryEntry, ReloadResult, Status } from '../control/types.js';
 import { ReloadFailedError } from '../control/reload-failed.js';
 import type { Finding } from '../haproxy/config-lint.js';
 
@@ -45,13 +45,20 @@ export function formatStatus(status: Status): string {
   const now = Date.now();
   const s = status.supervisor;
   const lines = [`haproxy-supervisor ${s.version}, pid ${s.pid}, ${s.state}, up ${age(s.startedAt, now)}, run dir ${s.runDir}`];
-  lines.push('', 'GEN  PID      STATE     AGE      DEADLINE IN  EXIT');
+  lines.push('', 'GEN  PID      STATE     AGE      DEADLINE IN  CLIENTS  SERVERS  RSS     EXIT');
   for (const generation of status.generations) {
     const deadline = generation.state === 'draining' && generation.deadline !== undefined ? formatDuration(Math.max(0, Date.parse(generation.deadline) - now)) : '-';
     const exit = generation.exit === undefined ? '' : `${generation.exit.reason} (${generation.exit.signal ?? `code ${generation.exit.code}`})`;
-    lines.push(
-      `${String(generation.id).padEnd(4)} ${String(generation.pid).padEnd(8)} ${generation.state.padEnd(9)} ${age(generation.startedAt, now).padEnd(8)} ${deadline.padEnd(12)} ${exit}`.trimEnd(),
-    );
+    const usage = generation.usage;
+    const clients = usage === undefined ? '-' : String(usage.connections.client);
+    const servers = usage === undefined ? '-' : String(usage.connections.server);
+    const rss = usage === undefined ? '-' : `${Math.round(usage.rssBytes / 1048576)}M`;
+    const columns = [String(generation.id).padEnd(4), String(generation.pid).padEnd(8), generation.state.padEnd(9), age(generation.startedAt, now).padEnd(8), deadline.padEnd(12), clients.padEnd(8), servers.padEnd(8), rss.padEnd(7), exit];
+    lines.push(columns.join(' ').trimEnd());
+    if (generation.state === 'draining' && usage !== undefined) {
+      const held = usage.connections.client + usage.connections.server;
+      lines.push(`     held by ${held} connection${held === 1 ? '' : 's'}${usage.listening ? ', still listening' : ''}`);
+    }
     if (generation.hung !== undefined && generation.state !== 'exited') lines.push(`     HUNG for ${age(generation.hung.at, now)}: ${generation.hung.reason}`);
   }
   if (status.lastReload !== null) lines.push('', `last: ${formatReload(status.lastReload)}`);
@@ -84,6 +91,31 @@ export function formatEnv(result: EnvResult): string {
     }
   }
   for (const warning of result.warnings) lines.push(`  warning: ${warning}`);
+  return lines.join('\n');
+}
+
+/** `history`: one line per reload, newest first. */
+export function formatHistory(entries: HistoryEntry[]): string {
+  if (entries.length === 0) return 'No reload recorded yet.';
+  const lines = ['ID     WHEN                      MODE           RESULT             MS     GEN    TRIGGERS        CHANGED'];
+  for (const entry of entries) {
+    const outcome = entry.ok ? (entry.hitless ? 'ok, hitless' : 'ok') : `FAILED (${entry.error?.phase ?? '?'})`;
+    const changed = entry.config?.changedFiles.map((file) => file.split('/').pop()).join(', ') ?? '';
+    const columns = [`#${entry.id}`.padEnd(6), entry.startedAt.padEnd(25), entry.mode.padEnd(14), outcome.padEnd(18), String(entry.durationMs).padEnd(6), String(entry.generation?.id ?? '-').padEnd(6), entry.triggers.join(',').padEnd(15), changed];
+    lines.push(columns.join(' ').trimEnd());
+  }
+  return lines.join('\n');
+}
+
+/** `history --diff ID`: one reload in full. */
+export function formatHistoryEntry(entry: HistoryEntry): string {
+  const lines = [formatReload(entry), `  started ${entry.startedAt}, triggers: ${entry.triggers.join(', ')}`];
+  if (entry.config !== undefined) {
+    lines.push(`  config ${entry.config.digest.slice(0, 12)} (${entry.config.files.join(', ')}); changed: ${entry.config.changedFiles.join(', ') || 'nothing'}`);
+  }
+  if (entry.haproxyVersion !== undefined) lines.push(`  haproxy ${entry.haproxyVersion}`);
+  if (entry.output.length > 0) lines.push('  haproxy said:', ...entry.output.map((line) => `    ${line}`));
+  lines.push(entry.diff === undefined ? '  no diff: no earlier successful reload recorded' : entry.diff === '' ? '  the configuration did not change' : entry.diff.trimEnd());
   return lines.join('\n');
 }
 

@@ -10,7 +10,7 @@ export const clientOptions = {
 /** What client commands get from yargs. */
 export type ClientArgs = { runDir?: string; json: boolean };
 
-const YARGS_TYPES = { files: 'string', path: 'string', string: 'string', group: 'string', duration: 'string', count: 'number', level: 'string', boolean: 'boolean' } as const;
+const YARGS_TYPES = { files: 'string', path: 'string', string: 'string', optional: 'string', duration: 'string', count: 'number', level: 'string', boolean: 'boolean' } as const;
 
 /** The daemon's options for yargs, derived from config/options.ts (OPTION_SPECS): kebab-case flags, types, defaults. */
 export const daemonOptions: Record<string, YargsOption> = Object.fromEntries(

@@ -33,6 +33,8 @@ export const defaults = {
   watchMaxWait: '2s',
   /** Start even when another supervisor or a haproxy that is not ours already serves this configuration. */
   allowSharedPorts: false,
+  /** Reloads kept in history.jsonl before it rotates (at most twice this many on disk). */
+  historyLimit: 500,
   /** How many finished generations and reloads status keeps. */
   historySize: 20,
 } as const;

@@ -5,10 +5,10 @@ import { parseDuration } from './duration.js';
 
 /**
  * How an option's value is given and resolved: `files` (repeatable paths → absolute), `path` (optional path →
- * absolute, with a computed default), `string`, `group` (optional name), `duration` (haproxy units → ms, resolved
+ * absolute, with a computed default), `string`, `optional` (a string or nothing), `duration` (haproxy units → ms, resolved
  * as `<name>Ms`), `count` (whole number ≥ 0), `level` (a pino level), `boolean`.
  */
-type Kind = 'files' | 'path' | 'string' | 'group' | 'duration' | 'count' | 'level' | 'boolean';
+type Kind = 'files' | 'path' | 'string' | 'optional' | 'duration' | 'count' | 'level' | 'boolean';
 
 type Spec = { kind: Kind; describe: string; alias?: string; default?: string | number | boolean };
 
@@ -21,7 +21,7 @@ export const OPTION_SPECS = {
   killGrace: { kind: 'duration', default: defaults.killGrace, describe: 'How long after SIGTERM before SIGKILL' },
   maxDraining: { kind: 'count', default: defaults.maxDraining, describe: 'Most draining generations at once; the oldest beyond it are escalated' },
   readyTimeout: { kind: 'duration', default: defaults.readyTimeout, describe: 'How long a new generation may take to serve before the reload fails' },
-  socketGroup: { kind: 'group', describe: 'Group allowed on the control socket (mode 0660 instead of 0600)' },
+  socketGroup: { kind: 'optional', describe: 'Group allowed on the control socket (mode 0660 instead of 0600)' },
   logLevel: { kind: 'level', default: defaults.logLevel, describe: 'fatal, error, warn, info, debug, trace or silent' },
   respawnBackoff: { kind: 'duration', default: defaults.respawnBackoff, describe: 'After an attempt that did not serve, wait this long before the next (doubling); a crashed generation that served is replaced at once' },
   respawnBackoffMax: { kind: 'duration', default: defaults.respawnBackoffMax, describe: 'Longest wait between attempts that do not serve' },
@@ -31,6 +31,8 @@ export const OPTION_SPECS = {
   watch: { kind: 'boolean', default: defaults.watch, describe: 'Reload when the config or a file it references changes (--no-watch: only on request)' },
   watchQuiet: { kind: 'duration', default: defaults.watchQuiet, describe: 'Changes must be quiet this long before a reload' },
   watchMaxWait: { kind: 'duration', default: defaults.watchMaxWait, describe: 'A stream of changes reloads at the latest this long after the first' },
+  metricsListen: { kind: 'optional', describe: 'host:port for Prometheus /metrics and the /healthz and /readyz probes (off without it), like 127.0.0.1:9101' },
+  historyLimit: { kind: 'count', default: defaults.historyLimit, describe: 'Reloads kept in <run-dir>/history.jsonl before it rotates to history.1.jsonl (at most twice this many on disk)' },
   allowSharedPorts: {
     kind: 'boolean',
     default: defaults.allowSharedPorts,
@@ -40,7 +42,7 @@ export const OPTION_SPECS = {
 
 type Specs = typeof OPTION_SPECS;
 type Given<K extends Kind> = K extends 'files' ? string[] : K extends 'duration' ? string | number : K extends 'count' ? number : K extends 'boolean' ? boolean : string;
-type Resolved<K extends Kind> = K extends 'files' ? string[] : K extends 'duration' | 'count' ? number : K extends 'boolean' ? boolean : K extends 'group' ? string | undefined : string;
+type Resolved<K extends Kind> = K extends 'files' ? string[] : K extends 'duration' | 'count' ? number : K extends 'boolean' ? boolean : K extends 'optional' ? string | undefined : string;
 
 /** What the CLI (or a test) may set; every field optional. */
 export type PartialOptions = { [N in keyof Specs]?: Given<Specs[N]['kind']> };
@@ -84,7 +86,7 @@ function resolveOne(name: string, kind: Kind, value: string | number | boolean |
       return value;
     case 'boolean':
       return value === true;
-    case 'group':
+    case 'optional':
       return value === undefined ? undefined : String(value);
     case 'string':
       return String(value);

@@ -1,5 +1,5 @@
 import { errorReply, failedReloadReply, type Reply, type Request } from './protocol.js';
-import type { EnvResult, ReloadRequestMode, ReloadResult, Status } from './types.js';
+import type { EnvResult, HistoryEntry, ReloadRequestMode, ReloadResult, Status } from './types.js';
 
 /** How to stop: graceful (soft-stop, wait up to the drain deadline, escalate) or hard (SIGTERM now). */
 export type StopOptions = { hard: boolean; drainTimeoutMs?: number };
@@ -11,6 +11,8 @@ export interface Daemon {
   stop(options: StopOptions): Promise<void>;
   /** Changes the variables set for haproxy (or lists them, with nothing to change). */
   env(change: { set: Record<string, string>; unset: string[] }): Promise<EnvResult>;
+  /** The reload history on disk, newest first: the last `limit` entries (without diffs), or entry `id` with its diff. */
+  history(query: { limit: number; id?: number }): HistoryEntry[];
 }
 
 /** Answers one valid request: the daemon's work, turned into the reply the protocol defines. */
@@ -30,6 +32,8 @@ export async function dispatch(daemon: Daemon, request: Request): Promise<Reply>
       // The reload the change needed failed: its failure, with the change rolled back (result.env).
       return result.reload === undefined ? errorReply('failure', result.warnings.join(' ')) : failedReloadReply(result.reload);
     }
+    case 'history':
+      return { ok: true, result: daemon.history({ limit: request.limit, ...(request.id === undefined ? {} : { id: request.id }) }) };
     case 'stop':
       await daemon.stop({ hard: request.hard, ...(request.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: request.drainTimeoutMs }) });
       return { ok: true, result: daemon.status() };

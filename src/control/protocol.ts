@@ -1,6 +1,6 @@
 /** Control-socket protocol: one JSON object per line each way (NDJSON); one reply per request, in order. */
 import { checkEnvName, checkEnvValue } from '../config/env-names.js';
-import type { EnvResult, ErrorCode, ReloadRequestMode, ReloadResult, Status } from './types.js';
+import type { EnvResult, ErrorCode, HistoryEntry, ReloadRequestMode, ReloadResult, Status } from './types.js';
 
 /** Longest request line accepted; a longer one gets an error reply and the connection is closed. */
 export const MAX_REQUEST_BYTES = 16 * 1024;
@@ -10,13 +10,14 @@ export type Request =
   | { cmd: 'status' }
   | { cmd: 'reload'; mode: ReloadRequestMode }
   | { cmd: 'stop'; hard: boolean; drainTimeoutMs?: number }
-  | { cmd: 'env'; set: Record<string, string>; unset: string[] };
+  | { cmd: 'env'; set: Record<string, string>; unset: string[] }
+  | { cmd: 'history'; limit: number; id?: number };
 
 /** The command names. */
 export type Command = Request['cmd'];
 
 /** What each command answers on success. */
-export type Results = { ping: { pid: number }; status: Status; reload: ReloadResult; stop: Status; env: EnvResult };
+export type Results = { ping: { pid: number }; status: Status; reload: ReloadResult; stop: Status; env: EnvResult; history: HistoryEntry[] };
 
 /** An error reply; a failed reload carries its whole result as `detail`. */
 export type ErrorReply = { ok: false; error: { code: ErrorCode; message: string; detail?: ReloadResult } };
@@ -68,8 +69,15 @@ export function parseRequest(line: string): Request | ErrorReply {
     }
     case 'env':
       return parseEnv(request);
+    case 'history': {
+      const limit = request['limit'] ?? 20;
+      const id = request['id'];
+      if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) return badRequest('Expected `limit` to be a whole number ≥ 1.');
+      if (id !== undefined && (typeof id !== 'number' || !Number.isInteger(id))) return badRequest('Expected `id` to be a reload id.');
+      return { cmd: 'history', limit, ...(id === undefined ? {} : { id }) };
+    }
     default:
-      return errorReply('unknown-command', `Unknown command ${JSON.stringify(request['cmd'])}; expected ping, status, reload, stop or env.`);
+      return errorReply('unknown-command', `Unknown command ${JSON.stringify(request['cmd'])}; expected ping, status, reload, stop, env or history.`);
   }
 }
 

@@ -41,6 +41,19 @@ export type ReloadResult = {
   error?: { code: ErrorCode; phase: ReloadPhase; message: string; lines: string[] };
 };
 
+/** A reload as the history keeps it (history.jsonl): the result plus what it read and what haproxy said. */
+export type HistoryEntry = ReloadResult & {
+  /** The configuration it read: content hash (sha256 of names and contents), its files, and what changed. */
+  config?: { digest: string; files: string[]; changedFiles: string[] };
+  haproxyVersion?: string;
+  /** haproxy's own lines: the check's warnings, the new generation's output, or the failure's lines. */
+  output: string[];
+  /** Unified diff of the configuration against the previous successful reload (cut at 64 KiB). */
+  diff?: string;
+  /** In listings, which leave the diff out: its size. */
+  diffBytes?: number;
+};
+
 /** Lifecycle of a generation: starting → active → draining → exited (or starting → exited). */
 export type GenerationState = 'starting' | 'active' | 'draining' | 'exited';
 
@@ -58,6 +71,15 @@ export type ExitReason =
 /** How a generation ended. */
 export type GenerationExit = { code: number | null; signal: string | null; reason: ExitReason; at: string };
 
+/** What a live generation holds (status.ts measures it from /proc). */
+export type GenerationUsage = {
+  /** It still has listening sockets (a draining generation has unbound them). */
+  listening: boolean;
+  /** Established connections: clients (on the configuration's listening ports) and servers (to backends). */
+  connections: { client: number; server: number };
+  rssBytes: number;
+};
+
 /** One generation as `status` shows it (the socket path and start ticks stay internal). */
 export type GenerationStatus = {
   id: number;
@@ -70,6 +92,8 @@ export type GenerationStatus = {
   exit?: GenerationExit;
   /** Set when it stopped answering: when and why (it is terminated once a replacement serves). */
   hung?: { at: string; reason: string };
+  /** Live generations only: connections, listening, RSS. */
+  usage?: GenerationUsage;
 };
 
 /** What status shows about crashes. */
@@ -82,6 +106,8 @@ export type WatchStatus = {
   directories: string[];
   lastChange?: { at: string; files: string[] };
   lastError?: string;
+  /** Changes that could not be loaded so far (missing or empty files, reloads that failed after a change). */
+  errors?: number;
 };
 
 /** What an `env` request did: the variables set for haproxy, and how the change reached haproxy. */

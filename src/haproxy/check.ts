@@ -34,13 +34,23 @@ export async function checkConfig(
   throw new HaproxyCheckError({ command, exitCode: result.exitCode, lines });
 }
 
-/** `haproxy -c` of one configuration, as every reload runs it. */
-export type Checker = { check(): Promise<CheckResult> };
+/** `haproxy -c` of one configuration, as every reload runs it, and the binary's version. */
+export type Checker = { check(): Promise<CheckResult>; version(): Promise<string | undefined> };
 
 /**
  * A checker for the supervisor's configuration: the user's files plus the fragment, with the variables set for
  * haproxy as they are when the check runs, and a throwaway socket path.
  */
 export function configChecker(options: { haproxy: string; config: string[]; fragment: string; variables: HaproxyVariables; timeoutMs: number }): Checker {
-  return { check: () => checkConfig(options.haproxy, options.config, options.fragment, haproxyEnv('/nonexistent/check.sock', options.variables), options.timeoutMs) };
+  let version: Promise<string | undefined> | undefined;
+  return {
+    check: () => checkConfig(options.haproxy, options.config, options.fragment, haproxyEnv('/nonexistent/check.sock', options.variables), options.timeoutMs),
+    version: () => (version ??= haproxyVersion(options.haproxy)),
+  };
+}
+
+/** `haproxy -v`'s version ("2.6.12-1+deb12u4"), or undefined when it cannot be read. */
+export async function haproxyVersion(haproxy: string): Promise<string | undefined> {
+  const result = await runCommand(haproxy, ['-v'], { env: process.env, timeoutMs: 10_000 });
+  return /version (\S+)/i.exec(result.stdout)?.[1];
 }

@@ -13,11 +13,13 @@ export type LoadedConfig = {
   empty: string[];
   /** sha256 of the files' names and contents: equal digests, same configuration text. */
   digest: string;
+  /** Each readable file's text (for the history's diff). */
+  texts: Record<string, string>;
 };
 
 /** Reads and parses every config file once; facts and referenced files are derived from the result. */
 export function loadConfig(configPaths: string[]): LoadedConfig {
-  const loaded: LoadedConfig = { files: expandConfigPaths(configPaths), lines: [], unreadable: [], empty: [], digest: '' };
+  const loaded: LoadedConfig = { files: expandConfigPaths(configPaths), lines: [], unreadable: [], empty: [], digest: '', texts: {} };
   const hash = createHash('sha256');
   for (const file of loaded.files) {
     let text: string;
@@ -29,6 +31,7 @@ export function loadConfig(configPaths: string[]): LoadedConfig {
       continue;
     }
     hash.update(`${file}\0${text}\0`);
+    loaded.texts[file] = text;
     if (text.length === 0) loaded.empty.push(file);
     loaded.lines.push(...parseConfig(file, text));
   }

@@ -31,8 +31,8 @@ export type FleetOptions = {
   log: Logger;
 };
 
-/** `changed`: a record changed (state.json); `exited`: a generation ended, its record says how. */
-export type FleetEvents = { changed: []; exited: [generation: Generation, reason: ExitReason] };
+/** `changed`: a record changed (state.json); `exited`: a generation ended, its record says how; `escalated`: SIGTERM or SIGKILL sent. */
+export type FleetEvents = { changed: []; exited: [generation: Generation, reason: ExitReason]; escalated: [signal: 'SIGTERM' | 'SIGKILL'] };
 
 /** A generation as the reload result names it. */
 export type GenerationRef = { id: number; pid: number };
@@ -57,7 +57,10 @@ export class Fleet extends EventEmitter<FleetEvents> {
     this.#options = options;
     this.#registry = new Registry(1, options.historySize);
     this.#ladder = new EscalationLadder({ killGraceMs: options.killGraceMs, maxDraining: options.maxDraining });
-    this.#ladder.on('step', () => this.emit('changed'));
+    this.#ladder.on('step', (_generation, step, _cause, outcome) => {
+      this.emit('changed');
+      if (outcome === 'sent' && step !== 'soft') this.emit('escalated', step === 'kill' ? 'SIGKILL' : 'SIGTERM');
+    });
   }
 
   /**

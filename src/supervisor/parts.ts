@@ -33,7 +33,7 @@ export type DaemonParts = {
 export function createParts(options: Options, log: Logger, queue: ReloadQueue<ReloadMode, ReloadTrigger, ReloadResult>): DaemonParts {
   const env = new EnvStore(runDirPaths(options.runDir).env);
   const fleet = new Fleet({ ...options, historySize: defaults.historySize, variables: env, log });
-  const history = new ReloadHistory(1, defaults.historySize);
+  const history = new ReloadHistory(1, defaults.historySize, { runDir: options.runDir, limit: options.historyLimit });
   const respawn = { backoffMs: options.respawnBackoffMs, backoffMaxMs: options.respawnBackoffMaxMs, resetAfterMs: options.respawnResetAfterMs };
   const liveness = new Liveness({ respawn, watchdog: { intervalMs: options.watchdogIntervalMs, misses: options.watchdogMisses } }, fleet, queue, log);
   const watch = { config: options.config, quietMs: options.watchQuietMs, maxWaitMs: options.watchMaxWaitMs, log: log.child({ component: 'watch' }) };
@@ -41,7 +41,7 @@ export function createParts(options: Options, log: Logger, queue: ReloadQueue<Re
   const transaction = new ReloadTransaction({
     fleet,
     checker: configChecker({ ...options, fragment: fragmentPath(options.runDir), variables: env, timeoutMs: options.readyTimeoutMs }),
-    ids: history,
+    records: history,
     baseline: watcher,
     settings: options,
     log,

@@ -28,20 +28,26 @@ export interface ReloadFleet {
 /** What the config watcher learns from each reload: the content it read, and whether that content now runs. */
 export interface ConfigBaseline {
   capture(config: LoadedConfig): Promise<Snapshot>;
+  /** The files whose content differs between what runs now and `captured`. */
+  changes(captured: Snapshot): string[];
   loaded(captured: Snapshot): void;
   failed(captured: Snapshot, message: string): void;
 }
 
-/** Hands out reload ids (monotonic across supervisor restarts). */
-export interface ReloadIds {
+/** What the history learns of a reload besides its result. */
+export type ReloadDetails = { config: LoadedConfig; changedFiles: string[]; output: string[]; haproxyVersion: string | undefined };
+
+/** Where reloads are numbered (monotonic across supervisor restarts) and recorded (reload-history.ts). */
+export interface ReloadRecords {
   takeId(): number;
+  record(result: ReloadResult, details: ReloadDetails): Promise<void>;
 }
 
 /** Settings of every reload. */
 export type ReloadSettings = { config: string[]; readyTimeoutMs: number; drainTimeoutMs: number };
 
 /** The collaborators of the transaction, each an object that owns its own state. */
-export type ReloadParts = { fleet: ReloadFleet; checker: Checker; ids: ReloadIds; baseline?: ConfigBaseline; settings: ReloadSettings; log: Logger };
+export type ReloadParts = { fleet: ReloadFleet; checker: Checker; records: ReloadRecords; baseline?: ConfigBaseline; settings: ReloadSettings; log: Logger };
 
 /** A batch of the queue: the mode and every trigger that joined it. */
 export type ReloadBatch = Batch<ReloadResult['mode'], ReloadResult['triggers'][number]>;
@@ -71,9 +77,10 @@ export class ReloadTransaction {
 
   async run(batch: ReloadBatch): Promise<ReloadResult> {
     const started = performance.now();
-    const { fleet, baseline, settings } = this.#parts;
+    const { fleet, baseline, settings, checker } = this.#parts;
+    const output: string[] = [];
     const result: ReloadResult = {
-      id: this.#parts.ids.takeId(),
+      id: this.#parts.records.takeId(),
       ok: false,
       mode: batch.mode,
       triggers: [...batch.triggers],
@@ -103,6 +110,7 @@ export class ReloadTransaction {
           batch.mode === 'restart' ? await this.#restart(result, log) : revalidate ? await this.#checkWhileStarting(result, log) : await this.#startGeneration(result, log);
         if (revalidate) this.#validated = config.digest;
         fleet.activate(generation);
+        output.push(...generation.tail());
         result.generation = { id: generation.id, pid: generation.pid };
         result.retired.push(...fleet.retireOlderThan(generation));
         result.ok = true;
@@ -113,12 +121,15 @@ export class ReloadTransaction {
     }
     const captured = await capturing;
     result.durationMs = Math.round(performance.now() - started);
+    const changedFiles = captured === undefined || baseline === undefined ? [] : baseline.changes(captured);
     if (captured !== undefined && baseline !== undefined) {
       if (result.ok && result.generation !== undefined) baseline.loaded(captured);
       else if (!result.ok) baseline.failed(captured, result.error?.message ?? 'reload failed');
     }
     if (result.ok) log.info({ result }, 'reload succeeded');
     else log.error({ result }, 'reload failed');
+    const lines = [...result.warnings.filter((warning) => warning.startsWith('[')), ...output, ...(result.error?.lines ?? [])];
+    await this.#parts.records.record(result, { config, changedFiles, output: lines, haproxyVersion: await checker.version() });
     return result;
   }
 

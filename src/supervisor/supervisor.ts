@@ -3,7 +3,7 @@ import { isDefaultRunDir, type Options } from '../config/options.js';
 import { runDirPaths } from '../config/run-dir.js';
 import type { Daemon, StopOptions } from '../control/dispatch.js';
 import { ControlServer } from '../control/server.js';
-import type { EnvResult, ReloadMode, ReloadResult, ReloadTrigger, Status } from '../control/types.js';
+import type { EnvResult, HistoryEntry, ReloadMode, ReloadResult, ReloadTrigger, Status } from '../control/types.js';
 import { ReloadFailedError } from '../control/reload-failed.js';
 import { ReloadError } from '../errors.js';
 import { writeFragment } from '../haproxy/supervisor-socket.js';
@@ -12,12 +12,13 @@ import { releasePidfile } from '../system/pidfile.js';
 import { takeRunDir } from '../system/run-dir.js';
 import { version } from '../version.js';
 import { claimConfig } from './config-claim.js';
-import { publicGeneration } from './generation.js';
+import { publicGenerations } from './usage.js';
 import type { SupervisorEvents } from './notify-policy.js';
 import { ReloadQueue } from './reload-queue.js';
 import type { ReloadBatch } from './reload.js';
 import { createParts, type DaemonParts } from './parts.js';
 import type { EnvChange } from './env-change.js';
+import type { MetricsHandle } from '../metrics/attach.js';
 import { loadState, StateStore } from './state-file.js';
 
 export type { StopOptions };
@@ -37,6 +38,7 @@ export class Supervisor implements Daemon {
   readonly #parts: DaemonParts;
   #store: StateStore | undefined;
   #server: ControlServer | undefined;
+  #metrics: MetricsHandle | undefined;
   #state: Status['supervisor']['state'] = 'starting';
   #stopping: Promise<void> | undefined;
   #ownsPidfile = false;
@@ -69,7 +71,9 @@ export class Supervisor implements Daemon {
       const persisted = await loadState(this.#paths.state);
       await writeFragment(runDir);
       this.#server = await ControlServer.listen(this.#paths.control, this, this.#log.child({ component: 'control' }), access.gid);
-      this.#parts.history.continueFrom(persisted.nextReloadId);
+      const listen = this.#options.metricsListen;
+      if (listen !== undefined) this.#metrics = await (await import('../metrics/attach.js')).attachMetrics(listen, this, this.#parts.fleet, this.#log);
+      this.#parts.history.continueFrom(persisted.nextReloadId, access);
       this.#parts.env.load(this.#log, access);
       this.#store = new StateStore(this.#paths.state, this.#log, access);
       adopted = this.#parts.fleet.restore(persisted.generations, persisted.nextGenerationId);
@@ -106,6 +110,12 @@ export class Supervisor implements Daemon {
     return this.#state === 'stopping' ? Promise.reject(ReloadError.stopping()) : this.#parts.envChanger.apply(change);
   }
 
+  history(query: { limit: number; id?: number }): HistoryEntry[] {
+    if (query.id === undefined) return this.#parts.history.entries(query.limit);
+    const entry = this.#parts.history.entry(query.id);
+    return entry === undefined ? [] : [entry];
+  }
+
   /** Stops every generation (gracefully unless `hard`) and resolves once all have exited. Idempotent. */
   stop(options: StopOptions): Promise<void> {
     this.#stopping ??= this.#stop(options);
@@ -125,18 +135,21 @@ export class Supervisor implements Daemon {
     const server = this.#server;
     this.#server = undefined;
     await server?.close();
+    await this.#metrics?.close();
+    this.#metrics = undefined;
     await this.#store?.settled();
     if (this.#ownsPidfile) releasePidfile(this.#paths.pidfile);
     this.#ownsPidfile = false;
   }
 
-  status(): Status {
+  /** The status; `usage` (connections and RSS per live generation, from /proc) unless asked not to. */
+  status(usage = true): Status {
     const { rss, heapTotal, heapUsed, external } = process.memoryUsage();
     const { runDir, config } = this.#options;
     const { fleet, history, liveness, watcher, env } = this.#parts;
     return {
       supervisor: { pid: process.pid, version, startedAt: this.#startedAt, state: this.#state, runDir, config, memory: { rss, heapTotal, heapUsed, external } },
-      generations: fleet.records().map(publicGeneration),
+      generations: publicGenerations(fleet, usage ? this.#options.config : undefined),
       lastReload: history.last(),
       reloads: history.newestFirst(),
       crashLoop: liveness.status(),
@@ -165,10 +178,10 @@ export class Supervisor implements Daemon {
   async #reload(batch: ReloadBatch): Promise<ReloadResult> {
     if (this.#state !== 'starting') this.#events?.reloadStarting(batch.mode);
     const result = await this.#parts.transaction.run(batch);
-    this.#parts.history.record(result);
     this.#parts.liveness.reloaded(result);
+    this.#metrics?.reloaded(result);
     this.#save();
-    if (this.#state !== 'starting') this.#events?.reloadFinished(result, this.status());
+    if (this.#state !== 'starting') this.#events?.reloadFinished(result, this.status(false));
     return result;
   }
 

@@ -97,22 +97,55 @@ function read(file: string): string {
 }
 
 const LISTEN = '0A';
+const ESTABLISHED = '01';
+
+/** One TCP socket of /proc/net/tcp{,6}: its inode, state (LISTEN, ESTABLISHED or other) and both ends. */
+export type TcpEntry = { inode: number; state: 'listen' | 'established' | 'other'; localIp: string; localPort: number; remoteIp: string; remotePort: number };
 
 /**
- * Parses /proc/net/tcp or tcp6: `local_address` is the address in hex, each 32-bit word in host (little-endian)
- * byte order, then `:port` in hex; `st` 0A is LISTEN; `inode` is the 10th field.
+ * Parses /proc/net/tcp or tcp6: `local_address` and `rem_address` are the address in hex, each 32-bit word in host
+ * (little-endian) byte order, then `:port` in hex; `st` 0A is LISTEN, 01 ESTABLISHED; `inode` is the 10th field.
  */
-export function parseProcNetTcp(text: string, family: 4 | 6): ListeningSocket[] {
-  const sockets: ListeningSocket[] = [];
+export function parseTcpTable(text: string, family: 4 | 6): TcpEntry[] {
+  const entries: TcpEntry[] = [];
+  const address = (field: string): [string, number] | undefined => {
+    const [hex, port] = field.split(':');
+    if (hex === undefined || port === undefined) return undefined;
+    return [family === 4 ? ipv4(hex) : ipv6(hex), Number.parseInt(port, 16)];
+  };
   for (const line of text.split('\n').slice(1)) {
     const fields = line.trim().split(/\s+/);
-    const [local, state, inode] = [fields[1], fields[3], fields[9]];
-    if (local === undefined || state !== LISTEN || inode === undefined) continue;
-    const [hex, port] = local.split(':');
-    if (hex === undefined || port === undefined) continue;
-    sockets.push({ ip: family === 4 ? ipv4(hex) : ipv6(hex), port: Number.parseInt(port, 16), inode: Number(inode) });
+    const local = address(fields[1] ?? '');
+    const remote = address(fields[2] ?? '');
+    const inode = Number(fields[9]);
+    if (local === undefined || remote === undefined || !Number.isInteger(inode) || inode === 0) continue;
+    const state = fields[3] === LISTEN ? 'listen' : fields[3] === ESTABLISHED ? 'established' : 'other';
+    entries.push({ inode, state, localIp: local[0], localPort: local[1], remoteIp: remote[0], remotePort: remote[1] });
   }
-  return sockets;
+  return entries;
+}
+
+/** LISTEN sockets of one table (address, port, inode). */
+export function parseProcNetTcp(text: string, family: 4 | 6): ListeningSocket[] {
+  return parseTcpTable(text, family)
+    .filter((entry) => entry.state === 'listen')
+    .map((entry) => ({ ip: entry.localIp, port: entry.localPort, inode: entry.inode }));
+}
+
+/** Every TCP socket of this network namespace by inode, IPv4 and IPv6. */
+export function tcpTable(): Map<number, TcpEntry> {
+  const entries = [...parseTcpTable(read('/proc/net/tcp'), 4), ...parseTcpTable(read('/proc/net/tcp6'), 6)];
+  return new Map(entries.map((entry) => [entry.inode, entry]));
+}
+
+/** A process's resident set size in bytes (VmRSS), or undefined when it is gone. */
+export function residentBytes(pid: number): number | undefined {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match === null ? undefined : Number(match[1]) * 1024;
+  } catch {
+    return undefined;
+  }
 }
 
 function wordBytes(hex: string): number[] {

@@ -38,6 +38,7 @@ export class ConfigWatcher {
   #failedFingerprint: string | undefined;
   #lastChange: WatchStatus['lastChange'];
   #lastError: string | undefined;
+  #errors = 0;
   #evaluating = false;
   #again = false;
   #closed = false;
@@ -53,6 +54,11 @@ export class ConfigWatcher {
     return snapshot(filesOf(config));
   }
 
+  /** The files whose content differs between what runs now (the baseline) and `captured`. */
+  changes(captured: Snapshot): string[] {
+    return changedFiles(this.#baseline, captured);
+  }
+
   /** A reload that read `captured` succeeded: that content is what runs now. */
   loaded(captured: Snapshot): void {
     this.#baseline = captured;
@@ -64,6 +70,7 @@ export class ConfigWatcher {
 
   /** A reload that read `captured` failed: do not retry that content. */
   failed(captured: Snapshot, message: string): void {
+    if (this.#failedFingerprint !== fingerprint(captured)) this.#errors++;
     this.#failedFingerprint = fingerprint(captured);
     this.#lastError = message;
   }
@@ -86,6 +93,7 @@ export class ConfigWatcher {
   status(): WatchStatus {
     return {
       enabled: true,
+      errors: this.#errors,
       files: this.#files,
       directories: [...this.#directories].sort(),
       ...(this.#lastChange === undefined ? {} : { lastChange: this.#lastChange }),
@@ -132,7 +140,10 @@ export class ConfigWatcher {
       if (missingConfig.length + emptyConfig.length > 0) {
         const what = [...missingConfig.map((file) => `${file} (missing)`), ...emptyConfig.map((file) => `${file} (empty)`)];
         const message = `Config file missing: ${what.join(', ')}; not reloading until it is back.`;
-        if (this.#lastError !== message) this.#options.log.error({ files: what }, message);
+        if (this.#lastError !== message) {
+          this.#options.log.error({ files: what }, message);
+          this.#errors++;
+        }
         this.#lastError = message;
         return;
       }

@@ -46,16 +46,11 @@ describe('the run dir', () => {
       const active = (await sandbox.status()).generations.find((generation) => generation.state === 'active');
       const run = (name: string): string => path.join(sandbox.runDir, name);
       expect(modeOf(sandbox.runDir)).toBe('700');
-      expect(Object.fromEntries(['supervisor.pid', 'state.json', 'supervisor.cfg', 'supervisor.log', 'control.sock'].map((name) => [name, modeOf(run(name))]))).toEqual({
-        'supervisor.pid': '600',
-        'state.json': '600',
-        'supervisor.cfg': '600',
-        'supervisor.log': '600',
-        'control.sock': '600',
-      });
+      const files = ['supervisor.pid', 'state.json', 'supervisor.cfg', 'supervisor.log', 'control.sock', 'history.jsonl', 'last-config.json'];
+      expect(Object.fromEntries(files.map((name) => [name, modeOf(run(name))]))).toEqual(Object.fromEntries(files.map((name) => [name, '600'])));
       expect(modeOf(run('gen'))).toBe('700');
       expect(modeOf(run(`gen/${active?.id}.sock`))).toBe('600');
-      expect(readdirSync(sandbox.runDir).sort()).toEqual(['control.sock', 'gen', 'state.json', 'supervisor.cfg', 'supervisor.log', 'supervisor.pid']);
+      expect(readdirSync(sandbox.runDir).sort()).toEqual(['control.sock', 'gen', 'history.jsonl', 'last-config.json', 'state.json', 'supervisor.cfg', 'supervisor.log', 'supervisor.pid']);
     } finally {
       expect((await sandbox.cli(['stop'])).exitCode).toBe(0);
     }

@@ -35,7 +35,10 @@ function body(): Promise<string> {
   });
 }
 
-const activeOf = async (): Promise<{ id: number; pid: number } | undefined> => (await sandbox.status()).generations.find((generation) => generation.state === 'active');
+const activeOf = async (): Promise<{ id: number; pid: number } | undefined> => {
+  const active = (await sandbox.status()).generations.find((generation) => generation.state === 'active');
+  return active === undefined ? undefined : { id: active.id, pid: active.pid };
+};
 
 describe('maintenance flag', () => {
   it('flips live in milliseconds without a new process, and the value survives a reload, a crash respawn and a supervisor restart', async () => {

@@ -9,8 +9,22 @@ import { ExitCode } from '../exit-codes.js';
 import { formatStatus, printJson, printLine } from '../output.js';
 import { clientOptions, type ClientArgs } from '../shared-options.js';
 
-async function status(args: ClientArgs): Promise<number> {
+type StatusArgs = ClientArgs & { watch: boolean; interval: number };
+
+/** `status --watch`: redraws in place on a terminal (prints one status after another elsewhere) until interrupted. */
+async function watch(args: StatusArgs): Promise<number> {
   const runDir = resolveRunDir(args.runDir);
+  for (;;) {
+    const text = formatStatus(await sendRequest(runDir, { cmd: 'status' }, 10_000));
+    printLine(process.stdout.isTTY ? `\x1b[H\x1b[2J${new Date().toISOString()}  (every ${args.interval}s, Ctrl-C to stop)\n\n${text}` : `${text}\n`);
+    await new Promise((resolve) => setTimeout(resolve, args.interval * 1000));
+  }
+}
+
+async function status(args: StatusArgs): Promise<number> {
+  const runDir = resolveRunDir(args.runDir);
+  // Only when typed: HAPROXY_SUPERVISOR_WATCH in the environment is the daemon's --watch, not a reason to loop.
+  if (args.watch && !args.json && process.argv.slice(2).includes('--watch')) return watch(args);
   try {
     const result = await sendRequest(runDir, { cmd: 'status' }, 10_000);
     if (args.json) printJson(result);
@@ -26,9 +40,13 @@ async function status(args: ClientArgs): Promise<number> {
   }
 }
 
-export const statusCommand: CommandModule<object, ClientArgs> = {
+export const statusCommand: CommandModule<object, StatusArgs> = {
   command: 'status',
-  describe: 'Show generations, the last reload and crash-loop state (exit 0 running, 3 not running)',
-  builder: clientOptions,
+  describe: 'Show generations (connections, RSS, deadlines), the last reload and crash-loop state (exit 0 running, 3 not running)',
+  builder: {
+    ...clientOptions,
+    watch: { type: 'boolean', default: false, describe: 'Refresh in place until interrupted' },
+    interval: { type: 'number', default: 1, describe: 'Seconds between refreshes with --watch' },
+  },
   handler: handle(status),
 };

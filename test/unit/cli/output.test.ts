@@ -14,8 +14,8 @@ function status(fields: Partial<Status> = {}): Status {
   return {
     supervisor: { pid: 4242, version: '0.1.0', startedAt: ago(3600), state: 'running', runDir: '/run/haproxy-supervisor', config: ['/etc/haproxy/haproxy.cfg'], memory: { rss: 1, heapTotal: 1, heapUsed: 1, external: 1 } },
     generations: [
-      { id: 7, pid: 5120, state: 'active', startedAt: ago(60), readyAt: ago(59) },
-      { id: 6, pid: 5011, state: 'draining', startedAt: ago(600), drainingSince: ago(60), deadline: new Date(NOW + 90_000).toISOString() },
+      { id: 7, pid: 5120, state: 'active', startedAt: ago(60), readyAt: ago(59), usage: { listening: true, connections: { client: 40, server: 38 }, rssBytes: 12 * 1048576 } },
+      { id: 6, pid: 5011, state: 'draining', startedAt: ago(600), drainingSince: ago(60), deadline: new Date(NOW + 90_000).toISOString(), usage: { listening: false, connections: { client: 3, server: 2 }, rssBytes: 9 * 1048576 } },
       { id: 5, pid: 4990, state: 'exited', startedAt: ago(900), exit: { code: null, signal: 'SIGTERM', reason: 'deadline-term', at: ago(300) } },
     ],
     lastReload: result({ retired: [{ id: 6, pid: 5011 }] }),
@@ -31,13 +31,14 @@ describe('status output', () => {
   beforeEach(() => vi.useFakeTimers({ now: NOW }));
   afterEach(() => vi.useRealTimers());
 
-  it('shows one row per generation with its state, age, time to deadline and how it ended', () => {
+  it('shows one row per generation with its state, age, time to deadline, connections, RSS and how it ended', () => {
     const lines = formatStatus(status()).split('\n');
     expect(lines[0]).toBe('haproxy-supervisor 0.1.0, pid 4242, running, up 1h, run dir /run/haproxy-supervisor');
-    expect(lines).toContain('GEN  PID      STATE     AGE      DEADLINE IN  EXIT');
-    expect(lines).toContain('7    5120     active    1m       -');
-    expect(lines).toContain('6    5011     draining  10m      90s');
-    expect(lines).toContain('5    4990     exited    15m      -            deadline-term (SIGTERM)');
+    expect(lines).toContain('GEN  PID      STATE     AGE      DEADLINE IN  CLIENTS  SERVERS  RSS     EXIT');
+    expect(lines).toContain('7    5120     active    1m       -            40       38       12M');
+    expect(lines).toContain('6    5011     draining  10m      90s          3        2        9M');
+    expect(lines).toContain('     held by 5 connections');
+    expect(lines).toContain('5    4990     exited    15m      -            -        -        -       deadline-term (SIGTERM)');
     expect(lines).toContain('last: reload #12 ok in 61 ms: no new generation, hitless (listeners transferred).');
     expect(lines).toContain('  draining: generation 6 (pid 5011)');
     expect(lines).toContain('watching 2 file(s) in 1 directory');

@@ -19,6 +19,7 @@ function daemon(result: ReloadResult): Daemon & { calls: unknown[][] } {
     reload: (mode, trigger) => (calls.push(['reload', mode, trigger]), Promise.resolve(result)),
     stop: (options) => (calls.push(['stop', options]), Promise.resolve()),
     env: (change) => (calls.push(['env', change]), Promise.resolve(envResult)),
+    history: (query) => (calls.push(['history', query]), []),
   };
 }
 
@@ -57,5 +58,12 @@ describe('dispatch', () => {
     const failedReload = result({ ok: false, error: { code: 'config-invalid', phase: 'check', message: 'haproxy -c rejected the configuration', lines: [] } });
     envResult = { ...envResult, ok: false, applied: 'reload', reload: failedReload };
     expect(await dispatch(target, { cmd: 'env', set: { X: '1' }, unset: [] })).toMatchObject({ ok: false, error: { code: 'config-invalid', detail: failedReload } });
+  });
+
+  it('asks for the history with the limit, or for one entry by id', async () => {
+    const target = daemon(result({}));
+    expect(await dispatch(target, { cmd: 'history', limit: 5 })).toEqual({ ok: true, result: [] });
+    expect(await dispatch(target, { cmd: 'history', limit: 20, id: 12 })).toEqual({ ok: true, result: [] });
+    expect(target.calls).toEqual([['history', { limit: 5 }], ['history', { limit: 20, id: 12 }]]);
   });
 });

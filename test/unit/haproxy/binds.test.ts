@@ -3,7 +3,7 @@ import { bindAddresses, overlaps } from '../../../src/haproxy/binds.js';
 import { parseConfig } from '../../../src/haproxy/config-parse.js';
 import { parseProcNetTcp } from '../../../src/system/processes.js';
 
-const loaded = (text: string) => ({ files: ['h.cfg'], lines: parseConfig('h.cfg', text), unreadable: [], empty: [], digest: '' });
+const loaded = (text: string) => ({ files: ['h.cfg'], lines: parseConfig('h.cfg', text), unreadable: [], empty: [], digest: '', texts: {} });
 
 describe('bind addresses', () => {
   it('reads TCP binds as haproxy does: lists, wildcards, IPv6, prefixes and port ranges; skips unix, variables and names', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/haproxy/config-parse.js';
 import { envUses, liveFlip } from '../../../src/haproxy/variables.js';
 
-const uses = (text: string) => envUses({ files: ['h.cfg'], lines: parseConfig('h.cfg', text), unreadable: [], empty: [], digest: '' });
+const uses = (text: string) => envUses({ files: ['h.cfg'], lines: parseConfig('h.cfg', text), unreadable: [], empty: [], digest: '', texts: {} });
 
 describe('environment variables in a config', () => {
   const config = `global

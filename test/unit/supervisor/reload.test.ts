@@ -102,6 +102,10 @@ class FakeChecker implements Checker {
     return release;
   }
 
+  version(): Promise<string | undefined> {
+    return Promise.resolve('2.6.12-test');
+  }
+
   async check(): Promise<CheckResult> {
     this.calls++;
     await this.#gate;
@@ -115,6 +119,9 @@ class FakeBaseline implements ConfigBaseline {
   readonly events: string[] = [];
   capture(): Promise<Snapshot> {
     return Promise.resolve({ digests: new Map([['/etc/haproxy/haproxy.cfg', 'abc']]), missing: [] });
+  }
+  changes(): string[] {
+    return ['/etc/haproxy/hosts.map'];
   }
   loaded(): void {
     this.events.push('loaded');
@@ -131,13 +138,14 @@ let baseline: FakeBaseline;
 let config: string;
 
 let shared: ReloadTransaction | undefined;
+let history: ReloadHistory;
 
 function transaction(): ReloadTransaction {
   if (shared !== undefined) return shared;
   return new ReloadTransaction({
     fleet,
     checker,
-    ids: new ReloadHistory(40, 20),
+    records: history,
     baseline,
     settings: { config: [config], readyTimeoutMs: 60_000, drainTimeoutMs: 1_800_000 },
     log: pino({ level: 'silent' }),
@@ -153,6 +161,7 @@ const keepTransaction = (): void => {
 
 beforeEach(() => {
   shared = undefined;
+  history = new ReloadHistory(40, 20);
   fleet = new FakeFleet();
   checker = new FakeChecker();
   baseline = new FakeBaseline();
