@@ -1,11 +1,12 @@
 import { readFileSync, statSync, existsSync } from 'node:fs';
 import http from 'node:http';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { CLI, httpConfig, useSandbox, type Sandbox } from '../helpers/harness.js';
 import { isAlive } from '../helpers/os-probes.js';
+import { tcpProxyConfig, useHoldingBackend } from '../helpers/tcp-backend.js';
 
 const context = useSandbox();
 let sandbox: Sandbox;
@@ -52,39 +53,15 @@ function rawControl(runDir: string, payload: string, count: number): Promise<{ r
 }
 
 describe('deadlines', () => {
-  let backend: Server;
-  const held: Socket[] = [];
-
-  afterEach(async () => {
-    for (const socket of held.splice(0)) socket.destroy();
-    await new Promise((resolve) => backend?.close(resolve));
-  });
+  const backend = useHoldingBackend();
 
   it('terminates a draining generation held open by a connection at --drain-timeout and records why', async () => {
-    backend = createServer((socket) => {
-      held.push(socket);
-      socket.on('error', () => undefined);
-    });
-    await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
-    const backendPort = (backend.address() as { port: number }).port;
-    sandbox.writeConfig(`defaults
-    mode tcp
-    timeout connect 2s
-    timeout client 1h
-    timeout server 1h
-frontend fe
-    bind 127.0.0.1:${port}
-    default_backend be
-backend be
-    server s1 127.0.0.1:${backendPort}
-`);
+    sandbox.writeConfig(tcpProxyConfig(port, await backend.start()));
     await sandbox.run(['--drain-timeout', '1500ms', '--kill-grace', '1s']);
-    const client = connect(port, '127.0.0.1');
-    held.push(client);
-    client.on('error', () => undefined);
+    const client = backend.track(connect(port, '127.0.0.1'));
     let clientClosed = false;
     client.on('close', () => (clientClosed = true));
-    await expect.poll(() => held.length, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
+    await expect.poll(() => backend.accepted.length, { timeout: 5000 }).toBe(1);
     const old = (await sandbox.status()).generations.find((g) => g.state === 'active');
 
     const reload = await sandbox.cli(['reload']);

@@ -1,9 +1,10 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { GenerationStatus, HistoryEntry } from '../../src/control/types.js';
 import { freePort, httpConfig, useSandbox, type Sandbox } from '../helpers/harness.js';
+import { tcpProxyConfig, useHoldingBackend } from '../helpers/tcp-backend.js';
 
 const RUN_FAILS = path.resolve(import.meta.dirname, '../fixtures/haproxy-run-fails.sh');
 
@@ -13,43 +14,13 @@ let port: number;
 beforeEach(() => ({ sandbox, port } = context));
 
 describe('connections per generation', () => {
-  let backend: Server;
-  const sockets: Socket[] = [];
-
-  afterEach(async () => {
-    for (const socket of sockets.splice(0)) socket.destroy();
-    await new Promise((resolve) => backend?.close(resolve));
-  });
+  const backend = useHoldingBackend();
 
   it('reports the connections a draining generation still holds, client and server side, until the clients close', async () => {
-    const backendPort = await freePort();
-    const held: Socket[] = [];
-    backend = createServer((socket) => {
-      held.push(socket);
-      sockets.push(socket);
-    });
-    await new Promise<void>((resolve) => backend.listen(backendPort, '127.0.0.1', resolve));
-    sandbox.writeConfig(`global
-    hard-stop-after 60s
-defaults
-    mode tcp
-    timeout connect 2s
-    timeout client 60s
-    timeout server 60s
-frontend fe
-    bind 127.0.0.1:${port}
-    default_backend be
-backend be
-    server s1 127.0.0.1:${backendPort}
-`);
+    sandbox.writeConfig(tcpProxyConfig(port, await backend.start(), '    hard-stop-after 60s'));
     await sandbox.run();
-    const clients = Array.from({ length: 5 }, () => {
-      const socket = connect(port, '127.0.0.1');
-      socket.on('error', () => undefined);
-      sockets.push(socket);
-      return socket;
-    });
-    await expect.poll(() => held.length, { timeout: 5000 }).toBe(5);
+    const clients = Array.from({ length: 5 }, () => backend.track(connect(port, '127.0.0.1')));
+    await expect.poll(() => backend.accepted.length, { timeout: 5000 }).toBe(5);
     const first = (await sandbox.status()).generations.find((generation) => generation.state === 'active');
     expect(first?.usage).toMatchObject({ listening: true, connections: { client: 5, server: 5 } });
     expect(first?.usage?.rssBytes).toBeGreaterThan(1024 * 1024);
