@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Installs what the supervisor, its tests and its bench need from Debian's packages when missing (as root):
-# haproxy; ab (apache2-utils) for the bench and its smoke test; openssl for the demo's certificate. Otherwise
-# says how.
+# haproxy; ab (apache2-utils) for the bench and its smoke test; openssl for the demo's certificate; as root, systemd
+# (the units' tests boot it in a private namespace) with pgrep (procps) and python3 (sd_notify). Otherwise says how.
 missing=()
 command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
 command -v ab >/dev/null 2>&1 || missing+=(apache2-utils)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+if [ "$(id -u)" -eq 0 ]; then
+  [ -x /lib/systemd/systemd ] && command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+  command -v pgrep >/dev/null 2>&1 || missing+=(procps)
+  command -v python3 >/dev/null 2>&1 || missing+=(python3)
+fi
 [ "${#missing[@]}" -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "Missing: ${missing[*]}. Run 'sudo apt-get install -y ${missing[*]}' first." >&2

@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   'run-dir-owned',
   'run-dir-unsafe',
   'config-in-use',
+  'upgrade-failed',
   'not-running',
   'usage',
   'bad-request',
@@ -118,6 +119,12 @@ export class ConfigInUseError extends Error {
     super(message);
     this.pids = options.pids;
   }
+}
+
+/** `upgrade`: the successor did not take over; the running supervisor stays in charge. */
+export class UpgradeError extends Error {
+  override name = 'UpgradeError';
+  readonly code = 'upgrade-failed';
 }
 
 /** No supervisor answers in the run dir. */

@@ -12,6 +12,7 @@ export const ExitCode = {
   runDirOwned: 12,
   transferFailed: 13,
   runDirUnsafe: 14,
+  upgradeFailed: 15,
 } as const;
 
 /** The one map from errors (by their stable code, local or carried over the control socket) to exit codes. */
@@ -22,6 +23,7 @@ const BY_CODE: Record<ErrorCode, number> = {
   'run-dir-owned': ExitCode.runDirOwned,
   'config-in-use': ExitCode.runDirOwned,
   'run-dir-unsafe': ExitCode.runDirUnsafe,
+  'upgrade-failed': ExitCode.upgradeFailed,
   'not-running': ExitCode.notRunning,
   usage: ExitCode.usage,
   'bad-request': ExitCode.usage,

@@ -8,6 +8,8 @@ import { version } from '../version.js';
 import { checkCommand } from './commands/check.js';
 import { envCommand, maintCommand } from './commands/env.js';
 import { historyCommand } from './commands/history.js';
+import { cleanupCommand } from './commands/cleanup.js';
+import { upgradeCommand } from './commands/upgrade.js';
 import { reloadCommands } from './commands/reload.js';
 import { runCommand } from './commands/run.js';
 import { startCommand } from './commands/start.js';
@@ -23,7 +25,7 @@ import { formatError, printError } from './output.js';
  * variables that name a real option stay visible to it.
  */
 function keepOnlyOptionVariables(): void {
-  const names = [...Object.keys(daemonOptions), ...Object.keys(clientOptions), 'log-file', 'hard', 'watch', 'interval'];
+  const names = [...Object.keys(daemonOptions), ...Object.keys(clientOptions), 'log-file', 'hard', 'watch', 'interval', 'dry-run', 'all'];
   const known = new Set(names.map((name) => `${ENV_PREFIX}_${name.toUpperCase().replace(/-/g, '_')}`));
   for (const key of Object.keys(process.env)) {
     if (key.startsWith(`${ENV_PREFIX}_`) && !known.has(key)) delete process.env[key];
@@ -48,7 +50,9 @@ const cli = yargs(hideBin(process.argv))
   .command(envCommand)
   .command(maintCommand)
   .command(historyCommand)
-  .demandCommand(1, 'Name a command: run, start, reload, reload-socket, restart, stop, status, check, env, maint or history.')
+  .command(cleanupCommand)
+  .command(upgradeCommand)
+  .demandCommand(1, 'Name a command: run, start, reload, reload-socket, restart, stop, status, check, env, maint, history, cleanup or upgrade.')
   .strict()
   .version(version)
   .help()

@@ -119,6 +119,18 @@ export function formatHistoryEntry(entry: HistoryEntry): string {
   return lines.join('\n');
 }
 
+/** `cleanup`: the residual processes, and how each ended when they were stopped. */
+export function formatResiduals(residuals: Array<{ pid: number; ageSeconds: number; usage: { listening: boolean; connections: { client: number; server: number } } }>, outcomes: Map<number, string> | undefined): string {
+  if (residuals.length === 0) return 'No residual haproxy process runs this configuration.';
+  const lines = [`PID      AGE      CLIENTS  SERVERS  LISTENING  ${outcomes === undefined ? '' : 'ENDED'}`.trimEnd()];
+  for (const residual of residuals) {
+    const columns = [String(residual.pid).padEnd(8), formatDuration(residual.ageSeconds * 1000).padEnd(8), String(residual.usage.connections.client).padEnd(8), String(residual.usage.connections.server).padEnd(8), (residual.usage.listening ? 'yes' : 'no').padEnd(10), outcomes?.get(residual.pid) ?? ''];
+    lines.push(columns.join(' ').trimEnd());
+  }
+  lines.push(outcomes === undefined ? `${residuals.length} residual process(es); run without --dry-run to stop them.` : `${residuals.length} residual process(es) stopped.`);
+  return lines.join('\n');
+}
+
 /** `check` findings. */
 export function formatFindings(findings: Finding[]): string {
   const marks = { ok: 'ok  ', warning: 'WARN', error: 'FAIL' } as const;

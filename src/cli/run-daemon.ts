@@ -1,6 +1,7 @@
 import v8 from 'node:v8';
 import { writeSync, closeSync } from 'node:fs';
 import { resolveOptions } from '../config/options.js';
+import { version } from '../version.js';
 import { createLogger } from '../log.js';
 import { installSignalPolicy } from '../supervisor/signal-policy.js';
 import { systemdEvents } from '../supervisor/notify-policy.js';
@@ -31,23 +32,26 @@ export async function runDaemon(args: DaemonArgs): Promise<number> {
   v8.setFlagsFromString('--optimize-for-size');
   const log = createLogger(options.logLevel);
   const notifier = createNotifier(process.env, (message) => log.warn({ notify: message }, 'sd_notify failed'));
-  const supervisor = new Supervisor(options, log, systemdEvents(notifier));
+  // Set by `upgrade` in its successor: the predecessor's pid (still alive until this one serves).
+  const handoverFrom = Number(process.env['HAPSUP_HANDOVER_FROM']) || undefined;
+  delete process.env['HAPSUP_HANDOVER_FROM'];
+  const supervisor = new Supervisor(options, log, systemdEvents(notifier), handoverFrom);
   installSignalPolicy(supervisor, log);
   process.on('unhandledRejection', (error) => log.error({ err: error }, 'unhandled rejection'));
   try {
     const result = await supervisor.start();
-    report({ ok: true, pid: process.pid, result });
+    report({ ok: true, pid: process.pid, version, result });
   } catch (error) {
     log.fatal({ err: error }, 'supervisor could not start');
     report({ ok: false, message: formatError(error), exitCode: exitCodeFor(error) });
     printError(formatError(error));
     notifier.send({ STATUS: `failed to start: ${formatError(error).split('\n')[0] ?? ''}` });
-    notifier.close();
+    await notifier.close();
     return exitCodeFor(error);
   }
   await supervisor.stopped;
   await supervisor.close();
-  notifier.close();
+  await notifier.close();
   log.info('supervisor exited');
   return 0;
 }

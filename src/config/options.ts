@@ -31,6 +31,7 @@ export const OPTION_SPECS = {
   watch: { kind: 'boolean', default: defaults.watch, describe: 'Reload when the config or a file it references changes (--no-watch: only on request)' },
   watchQuiet: { kind: 'duration', default: defaults.watchQuiet, describe: 'Changes must be quiet this long before a reload' },
   watchMaxWait: { kind: 'duration', default: defaults.watchMaxWait, describe: 'A stream of changes reloads at the latest this long after the first' },
+  takeover: { kind: 'optional', describe: 'Stats socket (level admin, expose-fd listeners) of an haproxy this supervisor did not start: take its listeners over with no drop, then retire it (migration)' },
   metricsListen: { kind: 'optional', describe: 'host:port for Prometheus /metrics and the /healthz and /readyz probes (off without it), like 127.0.0.1:9101' },
   historyLimit: { kind: 'count', default: defaults.historyLimit, describe: 'Reloads kept in <run-dir>/history.jsonl before it rotates to history.1.jsonl (at most twice this many on disk)' },
   allowSharedPorts: {

@@ -1,5 +1,5 @@
 import { errorReply, failedReloadReply, type Reply, type Request } from './protocol.js';
-import type { EnvResult, HistoryEntry, ReloadRequestMode, ReloadResult, Status } from './types.js';
+import type { EnvResult, HistoryEntry, ReloadRequestMode, ReloadResult, Status, UpgradeResult } from './types.js';
 
 /** How to stop: graceful (soft-stop, wait up to the drain deadline, escalate) or hard (SIGTERM now). */
 export type StopOptions = { hard: boolean; drainTimeoutMs?: number };
@@ -13,6 +13,8 @@ export interface Daemon {
   env(change: { set: Record<string, string>; unset: string[] }): Promise<EnvResult>;
   /** The reload history on disk, newest first: the last `limit` entries (without diffs), or entry `id` with its diff. */
   history(query: { limit: number; id?: number }): HistoryEntry[];
+  /** Hands over to the supervisor binary found now, leaving haproxy untouched. */
+  upgrade(): Promise<UpgradeResult>;
 }
 
 /** Answers one valid request: the daemon's work, turned into the reply the protocol defines. */
@@ -32,6 +34,8 @@ export async function dispatch(daemon: Daemon, request: Request): Promise<Reply>
       // The reload the change needed failed: its failure, with the change rolled back (result.env).
       return result.reload === undefined ? errorReply('failure', result.warnings.join(' ')) : failedReloadReply(result.reload);
     }
+    case 'upgrade':
+      return { ok: true, result: await daemon.upgrade() };
     case 'history':
       return { ok: true, result: daemon.history({ limit: request.limit, ...(request.id === undefined ? {} : { id: request.id }) }) };
     case 'stop':

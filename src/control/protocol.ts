@@ -1,6 +1,6 @@
 /** Control-socket protocol: one JSON object per line each way (NDJSON); one reply per request, in order. */
 import { checkEnvName, checkEnvValue } from '../config/env-names.js';
-import type { EnvResult, ErrorCode, HistoryEntry, ReloadRequestMode, ReloadResult, Status } from './types.js';
+import type { EnvResult, ErrorCode, HistoryEntry, ReloadRequestMode, ReloadResult, Status, UpgradeResult } from './types.js';
 
 /** Longest request line accepted; a longer one gets an error reply and the connection is closed. */
 export const MAX_REQUEST_BYTES = 16 * 1024;
@@ -11,13 +11,14 @@ export type Request =
   | { cmd: 'reload'; mode: ReloadRequestMode }
   | { cmd: 'stop'; hard: boolean; drainTimeoutMs?: number }
   | { cmd: 'env'; set: Record<string, string>; unset: string[] }
-  | { cmd: 'history'; limit: number; id?: number };
+  | { cmd: 'history'; limit: number; id?: number }
+  | { cmd: 'upgrade' };
 
 /** The command names. */
 export type Command = Request['cmd'];
 
 /** What each command answers on success. */
-export type Results = { ping: { pid: number }; status: Status; reload: ReloadResult; stop: Status; env: EnvResult; history: HistoryEntry[] };
+export type Results = { ping: { pid: number }; status: Status; reload: ReloadResult; stop: Status; env: EnvResult; history: HistoryEntry[]; upgrade: UpgradeResult };
 
 /** An error reply; a failed reload carries its whole result as `detail`. */
 export type ErrorReply = { ok: false; error: { code: ErrorCode; message: string; detail?: ReloadResult } };
@@ -52,6 +53,7 @@ export function parseRequest(line: string): Request | ErrorReply {
   switch (request['cmd']) {
     case 'ping':
     case 'status':
+    case 'upgrade':
       return { cmd: request['cmd'] };
     case 'reload': {
       const mode = request['mode'] ?? 'reload';
@@ -77,7 +79,7 @@ export function parseRequest(line: string): Request | ErrorReply {
       return { cmd: 'history', limit, ...(id === undefined ? {} : { id }) };
     }
     default:
-      return errorReply('unknown-command', `Unknown command ${JSON.stringify(request['cmd'])}; expected ping, status, reload, stop, env or history.`);
+      return errorReply('unknown-command', `Unknown command ${JSON.stringify(request['cmd'])}; expected ping, status, reload, stop, env, history or upgrade.`);
   }
 }
 

@@ -63,6 +63,19 @@ export class ControlServer {
     return control;
   }
 
+  /**
+   * Stops accepting and removes the socket path at once, so that another daemon can bind it (`upgrade`);
+   * connections already open still get their replies. `close()` finishes the job.
+   */
+  stopListening(path: string): void {
+    this.#server.close();
+    try {
+      unlinkSync(path);
+    } catch {
+      // Already gone.
+    }
+  }
+
   /** Stops accepting, lets every connection finish its requests and replies, then resolves. */
   async close(): Promise<void> {
     this.#closing = true;

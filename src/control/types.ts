@@ -127,7 +127,10 @@ export type EnvResult = {
 };
 
 /** The supervisor's own lifecycle. */
-export type SupervisorState = 'starting' | 'running' | 'stopping';
+export type SupervisorState = 'starting' | 'running' | 'upgrading' | 'stopping';
+
+/** What `upgrade` did: the supervisor that handed over, and the one that serves now. */
+export type UpgradeResult = { ok: true; previous: { pid: number; version: string }; current: { pid: number; version: string } };
 
 /** `status --json`. */
 export type Status = {

@@ -16,13 +16,14 @@ type Peer = { pid: number; runDir: string | undefined; config: string[]; generat
 
 /**
  * One supervisor per configuration: finds every other live supervisor whose `-f` files overlap ours (whatever its
- * run dir), and every haproxy that is not one of our generations (`ours`) yet listens on an address our config
- * binds — fleets that would otherwise share the ports through SO_REUSEPORT and split the traffic.
+ * run dir), and every haproxy that is not one of our generations yet listens on an address our config binds — fleets
+ * that would otherwise share the ports through SO_REUSEPORT and split the traffic. `ours`: pids that are not
+ * conflicts (our adopted generations, and the supervisor handing over to this one).
  */
 export function findConflicts(config: LoadedConfig, ours: number[]): Conflict[] {
   const conflicts: Conflict[] = [];
   const files = new Set(config.files);
-  const peers = findPeers();
+  const peers = findPeers().filter((peer) => !ours.includes(peer.pid));
   for (const peer of peers) {
     const shared = expandConfigPaths(peer.config).filter((file) => files.has(file));
     if (shared.length > 0) conflicts.push({ pid: peer.pid, what: `haproxy-supervisor (pid ${peer.pid}) already runs ${shared.join(', ')}`, fix: stopPeer(peer) });

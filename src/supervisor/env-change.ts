@@ -45,8 +45,9 @@ export class EnvChanger {
     this.#log = log;
   }
 
-  /** Applies `change` after every change asked for before it; validates first (OptionError: nothing changes). */
+  /** Applies `change` after every change asked for before it; validates first (OptionError: nothing changes). No change: lists. */
   apply(change: EnvChange): Promise<EnvResult> {
+    if (Object.keys(change.set).length + change.unset.length === 0) return Promise.resolve(this.list());
     for (const name of [...Object.keys(change.set), ...change.unset]) checkEnvName(name);
     for (const [name, value] of Object.entries(change.set)) checkEnvValue(name, value);
     const result = this.#last.then(() => this.#apply(change));

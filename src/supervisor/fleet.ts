@@ -8,7 +8,8 @@ import { generationArgv } from '../haproxy/argv.js';
 import { haproxyEnv, type HaproxyVariables } from '../haproxy/environment.js';
 import { fragmentPath, generationSocketPath } from '../haproxy/supervisor-socket.js';
 import { adoptProcess } from '../system/adopted.js';
-import { isSameProcess, readComm } from '../system/proc.js';
+import { identify, isSameProcess, readComm } from '../system/proc.js';
+import { parentPid, processesNamed, unixSocketHolders } from '../system/processes.js';
 import { spawnChild, type ChildHandle } from '../system/spawn.js';
 import { EscalationLadder } from './escalation.js';
 import { Generation, type GenerationRecord } from './generation.js';
@@ -66,8 +67,9 @@ export class Fleet extends EventEmitter<FleetEvents> {
   /**
    * Takes over what state.json recorded: generation ids continue from `nextId`, and generations still alive (same
    * pid and /proc start time, comm haproxy) are tracked again, their deadlines resumed. Nothing is signalled here.
+   * With `takeover` (`run --takeover`) and no adopted active generation, what holds that socket is taken over too.
    */
-  restore(records: GenerationRecord[], nextId: number): Generation[] {
+  restore(records: GenerationRecord[], nextId: number, takeover?: string): Generation[] {
     this.#registry = new Registry(nextId, this.#options.historySize);
     const adopted: Generation[] = [];
     for (const record of records) {
@@ -78,7 +80,30 @@ export class Fleet extends EventEmitter<FleetEvents> {
       log.warn({ state: record.state, deadline: record.deadline }, 'adopted a generation left running by a previous supervisor');
       adopted.push(generation);
     }
+    if (takeover !== undefined && !adopted.some((generation) => generation.state === 'active')) adopted.push(...this.takeOver(path.resolve(takeover)));
     return adopted;
+  }
+
+  /**
+   * `run --takeover <socket>`: the haproxy processes this supervisor did not start that hold that stats socket
+   * (a master-worker worker) and their haproxy parent (its master) become generations, the worker active with that
+   * socket as its own: the first reload takes the listeners from it (-x) and then retires them all (SIGUSR1,
+   * deadline, escalation), shown in status until they exit. Returns them (none when nothing holds the socket).
+   */
+  takeOver(socketPath: string): Generation[] {
+    const workers = unixSocketHolders(socketPath, processesNamed('haproxy'));
+    const masters = [...new Set(workers.map(parentPid).filter((pid): pid is number => pid !== undefined && readComm(pid) === 'haproxy' && !workers.includes(pid)))];
+    const taken: Generation[] = [];
+    for (const pid of [...workers, ...masters]) {
+      const identity = identify(pid);
+      if (identity === undefined) continue;
+      const id = this.#registry.takeId();
+      const record: GenerationRecord = { id, pid, startTime: identity.startTime, startedAt: new Date().toISOString(), socket: workers.includes(pid) ? socketPath : '', state: 'active', adopted: true };
+      const log = this.#options.log.child({ gen: id, pid });
+      log.warn({ socket: socketPath, role: workers.includes(pid) ? 'worker' : 'master' }, 'taking over an haproxy this supervisor did not start');
+      taken.push(this.#track(new Generation(record, adoptProcess(identity), log)));
+    }
+    return taken;
   }
 
   /** Spawns the next generation: `haproxy -db … [-x transferFrom]`, its output logged line by line with its id and pid. */

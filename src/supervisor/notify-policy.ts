@@ -8,6 +8,8 @@ export type SupervisorEvents = {
   reloadStarting(mode: ReloadMode): void;
   reloadFinished(result: ReloadResult, status: Status): void;
   stopping(): void;
+  /** `upgrade`: a successor serves now; it is the main process from here on. */
+  handedOver(pid: number): void;
 };
 
 /** "generation 12 active, 2 draining; last reload #40 ok" */
@@ -36,6 +38,9 @@ export function systemdEvents(notifier: Notifier): SupervisorEvents {
     reloadFinished(result, status) {
       if (isReload(result.mode)) notifier.send({ READY: '1', STATUS: statusLine(status) });
       else notifier.send({ STATUS: statusLine(status) });
+    },
+    handedOver(pid) {
+      notifier.send({ MAINPID: String(pid), STATUS: `handed over to haproxy-supervisor pid ${pid}` });
     },
     stopping() {
       notifier.send({ STOPPING: '1', STATUS: 'stopping: draining every generation' });

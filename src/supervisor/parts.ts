@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { defaults } from '../config/defaults.js';
 import type { Options } from '../config/options.js';
 import { runDirPaths } from '../config/run-dir.js';
-import type { ReloadResult, ReloadMode, ReloadTrigger } from '../control/types.js';
+import type { ReloadResult, ReloadMode, ReloadTrigger, Status } from '../control/types.js';
 import { configChecker } from '../haproxy/check.js';
 import { fragmentPath } from '../haproxy/supervisor-socket.js';
 import { ConfigWatcher } from '../watch/config-watcher.js';
@@ -13,6 +13,7 @@ import { Liveness } from './liveness.js';
 import { ReloadHistory } from './reload-history.js';
 import type { ReloadQueue } from './reload-queue.js';
 import { ReloadTransaction } from './reload.js';
+import { publicGenerations } from './usage.js';
 
 /** The daemon's parts, wired to each other; supervisor.ts owns their lifecycle and what follows each reload. */
 export type DaemonParts = {
@@ -49,4 +50,18 @@ export function createParts(options: Options, log: Logger, queue: ReloadQueue<Re
   const targets = { live: () => fleet.live(), request: (mode: 'reload', trigger: 'env') => queue.request(mode, trigger), idle: () => queue.idle() };
   const envChanger = new EnvChanger(env, targets, options.config, log.child({ component: 'env' }));
   return { fleet, history, transaction, liveness, watcher, env, envChanger };
+}
+
+/** `status`: the supervisor's own line, then what each part says; `usageOf` (the config) measures live generations. */
+export function statusOf(parts: DaemonParts, supervisor: Omit<Status['supervisor'], 'memory'>, usageOf: string[] | undefined): Status {
+  const { rss, heapTotal, heapUsed, external } = process.memoryUsage();
+  return {
+    supervisor: { ...supervisor, memory: { rss, heapTotal, heapUsed, external } },
+    generations: publicGenerations(parts.fleet, usageOf),
+    lastReload: parts.history.last(),
+    reloads: parts.history.newestFirst(),
+    crashLoop: parts.liveness.status(),
+    watch: parts.watcher?.status() ?? { enabled: false, files: [], directories: [] },
+    env: parts.env.values(),
+  };
 }

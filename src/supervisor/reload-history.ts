@@ -71,4 +71,11 @@ export class ReloadHistory implements ReloadRecords {
   entry(id: number): HistoryEntry | undefined {
     return this.#file?.entry(id);
   }
+
+  /** The control socket's `history`: the last `limit` entries, or entry `id` (with its diff) when given. */
+  query(query: { limit: number; id?: number }): HistoryEntry[] {
+    if (query.id === undefined) return this.entries(query.limit);
+    const entry = this.entry(query.id);
+    return entry === undefined ? [] : [entry];
+  }
 }

@@ -16,6 +16,12 @@ export type PersistedState = {
   lastReload: ReloadResult | null;
 };
 
+/** The state to persist, from the parts that own it. */
+export function snapshot(parts: { fleet: { nextId: number; records(): GenerationRecord[] }; history: { nextId: number; last(): ReloadResult | null } }, supervisor: NonNullable<PersistedState['supervisor']>): PersistedState {
+  const { fleet, history } = parts;
+  return { version: 1, nextGenerationId: fleet.nextId, nextReloadId: history.nextId, supervisor, generations: fleet.records(), lastReload: history.last() };
+}
+
 /** A fresh state: what a missing or unreadable state.json gives. */
 export const EMPTY_STATE: PersistedState = { version: 1, nextGenerationId: 1, nextReloadId: 1, generations: [], lastReload: null };
 

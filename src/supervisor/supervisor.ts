@@ -1,25 +1,23 @@
 import type { Logger } from 'pino';
-import { isDefaultRunDir, type Options } from '../config/options.js';
+import type { Options } from '../config/options.js';
 import { runDirPaths } from '../config/run-dir.js';
 import type { Daemon, StopOptions } from '../control/dispatch.js';
-import { ControlServer } from '../control/server.js';
-import type { EnvResult, HistoryEntry, ReloadMode, ReloadResult, ReloadTrigger, Status } from '../control/types.js';
+import type { EnvResult, HistoryEntry, ReloadMode, ReloadResult, ReloadTrigger, Status, UpgradeResult } from '../control/types.js';
 import { ReloadFailedError } from '../control/reload-failed.js';
-import { ReloadError } from '../errors.js';
+import { ReloadError, UpgradeError } from '../errors.js';
 import { writeFragment } from '../haproxy/supervisor-socket.js';
 import { loadConfig } from '../haproxy/config-load.js';
-import { releasePidfile } from '../system/pidfile.js';
-import { takeRunDir } from '../system/run-dir.js';
 import { version } from '../version.js';
 import { claimConfig } from './config-claim.js';
-import { publicGenerations } from './usage.js';
 import type { SupervisorEvents } from './notify-policy.js';
 import { ReloadQueue } from './reload-queue.js';
 import type { ReloadBatch } from './reload.js';
-import { createParts, type DaemonParts } from './parts.js';
+import { createParts, statusOf, type DaemonParts } from './parts.js';
 import type { EnvChange } from './env-change.js';
 import type { MetricsHandle } from '../metrics/attach.js';
-import { loadState, StateStore } from './state-file.js';
+import { RunDirLease } from './run-dir-lease.js';
+import { loadState, snapshot, StateStore } from './state-file.js';
+import { handOver } from './upgrade.js';
 
 export type { StopOptions };
 
@@ -32,27 +30,28 @@ export class Supervisor implements Daemon {
   readonly #options: Options;
   readonly #log: Logger;
   readonly #events: SupervisorEvents | undefined;
-  readonly #paths: ReturnType<typeof runDirPaths>;
   readonly #startedAt = new Date().toISOString();
   readonly #queue = new ReloadQueue<ReloadMode, ReloadTrigger, ReloadResult>((batch) => this.#reload(batch));
   readonly #parts: DaemonParts;
+  readonly #lease: RunDirLease;
+  readonly #handoverFrom: number | undefined;
   #store: StateStore | undefined;
-  #server: ControlServer | undefined;
   #metrics: MetricsHandle | undefined;
   #state: Status['supervisor']['state'] = 'starting';
   #stopping: Promise<void> | undefined;
-  #ownsPidfile = false;
   #stoppedResolve!: () => void;
   /** Resolves once a stop has finished: every generation exited. */
   readonly stopped = new Promise<void>((resolve) => {
     this.#stoppedResolve = resolve;
   });
 
-  constructor(options: Options, log: Logger, events?: SupervisorEvents) {
+  /** `handoverFrom`: the pid of the supervisor this one succeeds (`upgrade`), still alive until this one serves. */
+  constructor(options: Options, log: Logger, events?: SupervisorEvents, handoverFrom?: number) {
     this.#options = options;
     this.#log = log;
     this.#events = events;
-    this.#paths = runDirPaths(options.runDir);
+    this.#handoverFrom = handoverFrom;
+    this.#lease = new RunDirLease(options.runDir, this, log);
     this.#parts = createParts(options, log, this.#queue);
     this.#parts.fleet.on('changed', () => this.#save());
   }
@@ -64,26 +63,28 @@ export class Supervisor implements Daemon {
    */
   async start(): Promise<ReloadResult> {
     const { runDir, socketGroup } = this.#options;
-    const access = takeRunDir(runDir, this.#paths.pidfile, { socketGroup, checkParent: isDefaultRunDir(runDir) });
-    this.#ownsPidfile = true;
+    const access = this.#lease.takeRunDir(socketGroup);
     let adopted;
     try {
-      const persisted = await loadState(this.#paths.state);
+      const persisted = await loadState(runDirPaths(runDir).state);
       await writeFragment(runDir);
-      this.#server = await ControlServer.listen(this.#paths.control, this, this.#log.child({ component: 'control' }), access.gid);
+      await this.#lease.listen();
       const listen = this.#options.metricsListen;
       if (listen !== undefined) this.#metrics = await (await import('../metrics/attach.js')).attachMetrics(listen, this, this.#parts.fleet, this.#log);
       this.#parts.history.continueFrom(persisted.nextReloadId, access);
       this.#parts.env.load(this.#log, access);
-      this.#store = new StateStore(this.#paths.state, this.#log, access);
-      adopted = this.#parts.fleet.restore(persisted.generations, persisted.nextGenerationId);
-      claimConfig(loadConfig(this.#options.config), adopted.map((generation) => generation.pid), this.#options.allowSharedPorts, this.#log);
+      this.#store = new StateStore(runDirPaths(runDir).state, this.#log, access);
+      adopted = this.#parts.fleet.restore(persisted.generations, persisted.nextGenerationId, this.#options.takeover);
+      const ours = [...adopted.map((generation) => generation.pid), ...(this.#handoverFrom === undefined ? [] : [this.#handoverFrom])];
+      claimConfig(loadConfig(this.#options.config), ours, this.#options.allowSharedPorts, this.#log);
     } catch (error) {
       await this.#abort();
       throw error;
     }
     this.#log.info({ runDir, config: this.#options.config }, 'supervisor started');
-    const result = await this.reload(adopted.some((generation) => generation.state === 'active') ? 'reload' : 'start', 'start');
+    // Over an adopted active generation: a hitless reload, or nothing at all for an upgrade (haproxy untouched).
+    const serving = adopted.some((generation) => generation.state === 'active');
+    const result = await this.reload(!serving ? 'start' : this.#handoverFrom === undefined ? 'reload' : 'respawn', 'start');
     if (this.#parts.fleet.active() === undefined) {
       // Nothing serves. Generations we spawned are already gone; adopted ones stay recorded in state.json.
       await this.#abort();
@@ -101,19 +102,36 @@ export class Supervisor implements Daemon {
 
   /** Queues a reload; resolves with the result of the first reload that started after this call. */
   reload(mode: ReloadMode, trigger: ReloadTrigger): Promise<ReloadResult> {
-    return this.#queue.request(mode, trigger);
+    return this.#state === 'upgrading' ? Promise.reject(new Error('An upgrade is in progress; reload again in a moment.')) : this.#queue.request(mode, trigger);
+  }
+
+  /** Hands the run dir and the live generations over to the supervisor binary found now (upgrade.ts). */
+  async upgrade(): Promise<UpgradeResult> {
+    if (this.#state !== 'running') throw new UpgradeError(`The supervisor is ${this.#state}; upgrade only a running one.`);
+    this.#state = 'upgrading';
+    this.#parts.liveness.stop();
+    await this.#queue.idle();
+    await this.#persisted();
+    try {
+      const successor = await handOver(this.#lease, this.#options.readyTimeoutMs + 10_000, this.#log);
+      this.#events?.handedOver(successor.pid);
+      this.#parts.fleet.close();
+      this.#stoppedResolve();
+      return { ok: true, previous: { pid: process.pid, version }, current: successor };
+    } catch (error) {
+      this.#state = 'running';
+      this.#parts.liveness.start();
+      throw error;
+    }
   }
 
   /** Changes the variables set for haproxy (env-change.ts), or lists them when there is nothing to change. */
   env(change: EnvChange): Promise<EnvResult> {
-    if (Object.keys(change.set).length + change.unset.length === 0) return Promise.resolve(this.#parts.envChanger.list());
     return this.#state === 'stopping' ? Promise.reject(ReloadError.stopping()) : this.#parts.envChanger.apply(change);
   }
 
   history(query: { limit: number; id?: number }): HistoryEntry[] {
-    if (query.id === undefined) return this.#parts.history.entries(query.limit);
-    const entry = this.#parts.history.entry(query.id);
-    return entry === undefined ? [] : [entry];
+    return this.#parts.history.query(query);
   }
 
   /** Stops every generation (gracefully unless `hard`) and resolves once all have exited. Idempotent. */
@@ -132,30 +150,16 @@ export class Supervisor implements Daemon {
 
   /** Closes the control socket and releases the pidfile; call after stop. */
   async close(): Promise<void> {
-    const server = this.#server;
-    this.#server = undefined;
-    await server?.close();
+    await this.#lease.close();
     await this.#metrics?.close();
     this.#metrics = undefined;
     await this.#store?.settled();
-    if (this.#ownsPidfile) releasePidfile(this.#paths.pidfile);
-    this.#ownsPidfile = false;
   }
 
   /** The status; `usage` (connections and RSS per live generation, from /proc) unless asked not to. */
   status(usage = true): Status {
-    const { rss, heapTotal, heapUsed, external } = process.memoryUsage();
     const { runDir, config } = this.#options;
-    const { fleet, history, liveness, watcher, env } = this.#parts;
-    return {
-      supervisor: { pid: process.pid, version, startedAt: this.#startedAt, state: this.#state, runDir, config, memory: { rss, heapTotal, heapUsed, external } },
-      generations: publicGenerations(fleet, usage ? this.#options.config : undefined),
-      lastReload: history.last(),
-      reloads: history.newestFirst(),
-      crashLoop: liveness.status(),
-      watch: watcher?.status() ?? { enabled: false, files: [], directories: [] },
-      env: env.values(),
-    };
+    return statusOf(this.#parts, { pid: process.pid, version, startedAt: this.#startedAt, state: this.#state, runDir, config }, usage ? config : undefined);
   }
 
   async #stop(options: StopOptions): Promise<void> {
@@ -168,8 +172,7 @@ export class Supervisor implements Daemon {
     if (options.hard) await this.#parts.fleet.terminateAll();
     else await this.#parts.fleet.drainAll(new Date(Date.now() + (options.drainTimeoutMs ?? this.#options.drainTimeoutMs)));
     this.#parts.fleet.close();
-    this.#save();
-    await this.#store?.settled();
+    await this.#persisted();
     this.#log.info('every generation exited');
     this.#stoppedResolve();
   }
@@ -185,14 +188,12 @@ export class Supervisor implements Daemon {
     return result;
   }
 
+  async #persisted(): Promise<void> {
+    this.#save();
+    await this.#store?.settled();
+  }
+
   #save(): void {
-    this.#store?.save({
-      version: 1,
-      nextGenerationId: this.#parts.fleet.nextId,
-      nextReloadId: this.#parts.history.nextId,
-      supervisor: { pid: process.pid, startedAt: this.#startedAt, version, state: this.#state, config: this.#options.config },
-      generations: this.#parts.fleet.records(),
-      lastReload: this.#parts.history.last(),
-    });
+    this.#store?.save(snapshot(this.#parts, { pid: process.pid, startedAt: this.#startedAt, version, state: this.#state, config: this.#options.config }));
   }
 }

@@ -12,19 +12,28 @@ import { publicGeneration, type Generation } from './generation.js';
  * port a generation listens on) is a client's; any other is to a backend. Plus whether it still listens, and RSS.
  */
 export function measureUsage(generations: Generation[], clientPorts: number[]): Map<number, GenerationUsage> {
+  const byPid = measurePids(generations.map((generation) => generation.pid), clientPorts);
+  return new Map(generations.flatMap((generation) => {
+    const usage = byPid.get(generation.pid);
+    return usage === undefined ? [] : [[generation.id, usage] as const];
+  }));
+}
+
+/** The same for any haproxy processes, by pid (`cleanup` reports residual processes with it). */
+export function measurePids(pids: number[], clientPorts: number[]): Map<number, GenerationUsage> {
   const table = tcpTable();
-  const held = new Map(generations.map((generation) => [generation.id, [...socketInodes(generation.pid)].flatMap((inode) => table.get(inode) ?? [])]));
+  const held = new Map(pids.map((pid) => [pid, [...socketInodes(pid)].flatMap((inode) => table.get(inode) ?? [])]));
   const ports = new Set(clientPorts);
   for (const sockets of held.values()) for (const socket of sockets) if (socket.state === 'listen') ports.add(socket.localPort);
   const usage = new Map<number, GenerationUsage>();
-  for (const generation of generations) {
-    const sockets = held.get(generation.id) ?? [];
+  for (const pid of pids) {
+    const sockets = held.get(pid) ?? [];
     const established = sockets.filter((socket) => socket.state === 'established');
     const client = established.filter((socket) => ports.has(socket.localPort)).length;
-    usage.set(generation.id, {
+    usage.set(pid, {
       listening: sockets.some((socket) => socket.state === 'listen'),
       connections: { client, server: established.length - client },
-      rssBytes: residentBytes(generation.pid) ?? 0,
+      rssBytes: residentBytes(pid) ?? 0,
     });
   }
   return usage;

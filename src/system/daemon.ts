@@ -23,16 +23,24 @@ export function spawnDaemon(file: string, args: string[], logFile: string, env: 
     closeSync(logFd);
     throw error;
   }
-  let subprocess;
   try {
-    subprocess = spawnProcess(file, args, {
-      env: { ...env, HAPSUP_READY_FD: '3' },
-      detached: true,
-      stdio: ['ignore', logFd, logFd, 'pipe'],
-    });
+    return spawnReporting(file, args, env, logFd);
   } finally {
     closeSync(logFd);
   }
+}
+
+/**
+ * Starts the successor of a running daemon (`upgrade`): the same command line, detached, writing where this
+ * process writes (its stdout and stderr are inherited: the journal under systemd, the log file under `start`).
+ */
+export function spawnSuccessor(file: string, args: string[], env: NodeJS.ProcessEnv): DaemonHandle {
+  return spawnReporting(file, args, env, 'inherit');
+}
+
+/** Spawns `file args` in its own session with stdout/stderr on `output` and a report pipe on fd 3. */
+function spawnReporting(file: string, args: string[], env: NodeJS.ProcessEnv, output: number | 'inherit'): DaemonHandle {
+  const subprocess = spawnProcess(file, args, { env: { ...env, HAPSUP_READY_FD: '3' }, detached: true, stdio: ['ignore', output, output, 'pipe'] });
   const exited = new Promise<ProcessExit>((resolve) => {
     subprocess.once('exit', (code, signal) => resolve({ code, signal }));
     subprocess.once('error', (error) => resolve({ code: null, signal: null, error }));

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
  * can always attribute its messages (NotifyAccess=all). Without python3, `systemd-notify` per message (racy on
  * systemd < 254: it may exit before systemd reads the message).
  */
-export type Notifier = { send(fields: Record<string, string>): void; close(): void };
+export type Notifier = { send(fields: Record<string, string>): void; close(): Promise<void> };
 
 const HELPER = `
 import os, socket, sys
@@ -24,7 +24,7 @@ for line in sys.stdin:
 /** A notifier for $NOTIFY_SOCKET, or a no-op when the supervisor is not run by systemd. */
 export function createNotifier(env: NodeJS.ProcessEnv = process.env, onError: (message: string) => void = () => undefined): Notifier {
   const socket = env['NOTIFY_SOCKET'];
-  if (socket === undefined || socket === '') return { send: () => undefined, close: () => undefined };
+  if (socket === undefined || socket === '') return { send: () => undefined, close: () => Promise.resolve() };
   let helper: ChildProcess | undefined = spawn('python3', ['-u', '-c', HELPER], { stdio: ['pipe', 'ignore', 'pipe'], env: { ...env } });
   helper.on('error', () => (helper = undefined)); // no python3: fall back below
   helper.stderr?.on('data', (chunk: Buffer) => onError(chunk.toString().trim()));
@@ -40,9 +40,14 @@ export function createNotifier(env: NodeJS.ProcessEnv = process.env, onError: (m
       const fallback = spawn('systemd-notify', message, { stdio: 'ignore', env: { ...env } });
       fallback.on('error', (error) => onError(`systemd-notify: ${error.message}`));
     },
-    close() {
-      helper?.stdin?.end();
+    /** Ends the helper and waits (up to 2 s) until it has sent what it was given and exited. */
+    async close() {
+      const closing = helper;
       helper = undefined;
+      if (closing === undefined || closing.exitCode !== null) return;
+      const exited = new Promise<void>((resolve) => closing.once('exit', () => resolve()));
+      closing.stdin?.end();
+      await Promise.race([exited, new Promise<void>((resolve) => setTimeout(resolve, 2000).unref())]);
     },
   };
 }

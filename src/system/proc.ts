@@ -49,3 +49,14 @@ export function readState(pid: number): string | undefined {
     return undefined;
   }
 }
+
+/** When a process started, from its start time in clock ticks and the boot time in /proc/stat (USER_HZ is 100). */
+export function startDate(startTime: number): Date {
+  let bootSeconds = 0;
+  try {
+    bootSeconds = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1] ?? 0);
+  } catch {
+    // Not Linux: unknown.
+  }
+  return new Date((bootSeconds + startTime / 100) * 1000);
+}

@@ -83,6 +83,28 @@ export function unixSocketPaths(): Map<number, string> {
   return paths;
 }
 
+/**
+ * Pids (other than this one) that hold the unix socket at `socketPath`, among `candidates`. haproxy binds
+ * `<path>.<pid>.tmp` and renames it into place, so /proc/net/unix may show that name.
+ */
+export function unixSocketHolders(socketPath: string, candidates: number[]): number[] {
+  const temp = new RegExp(`^${socketPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.\\d+\\.tmp$`);
+  const inodes = new Set([...unixSocketPaths()].filter(([, bound]) => bound === socketPath || temp.test(bound)).map(([inode]) => inode));
+  if (inodes.size === 0) return [];
+  return candidates.filter((pid) => [...socketInodes(pid)].some((inode) => inodes.has(inode)));
+}
+
+/** A process's parent pid, or undefined. */
+export function parentPid(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return Number.isInteger(ppid) && ppid > 1 ? ppid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Every TCP socket listening in this network namespace, IPv4 and IPv6 (addresses in their usual text form). */
 export function listeningSockets(): ListeningSocket[] {
   return [...parseProcNetTcp(read('/proc/net/tcp'), 4), ...parseProcNetTcp(read('/proc/net/tcp6'), 6)];

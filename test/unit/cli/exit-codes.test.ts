@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { exitCodeFor } from '../../../src/cli/exit-codes.js';
 import type { ReloadResult } from '../../../src/control/types.js';
 import { ReloadFailedError } from '../../../src/control/reload-failed.js';
-import { HaproxyCheckError, NotRunningError, OptionError, ReloadError, RemoteError, RunDirOwnedError } from '../../../src/errors.js';
+import { ConfigInUseError, HaproxyCheckError, NotRunningError, OptionError, ReloadError, RemoteError, RunDirOwnedError, RunDirUnsafeError, UpgradeError } from '../../../src/errors.js';
 
 function failed(code: NonNullable<ReloadResult['error']>['code']): ReloadResult {
   const error = { code, phase: 'check' as const, message: 'x', lines: [] };
@@ -21,6 +21,9 @@ describe('exit codes', () => {
     expect(exitCodeFor(new RunDirOwnedError({ pidfile: '/r/supervisor.pid', pid: 1 }))).toBe(12);
     expect(exitCodeFor(new ReloadError('x', { phase: 'transfer' }))).toBe(13);
     expect(exitCodeFor(new ReloadError('x', { phase: 'stopping' }))).toBe(1);
+    expect(exitCodeFor(new UpgradeError('x'))).toBe(15);
+    expect(exitCodeFor(new RunDirUnsafeError({ runDir: '/r', problem: 'x', fix: 'y' }))).toBe(14);
+    expect(exitCodeFor(new ConfigInUseError('x', { pids: [1] }))).toBe(12);
     expect(exitCodeFor(new Error('x'))).toBe(1);
     expect(exitCodeFor('not even an error')).toBe(1);
   });

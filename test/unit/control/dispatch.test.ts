@@ -20,6 +20,7 @@ function daemon(result: ReloadResult): Daemon & { calls: unknown[][] } {
     stop: (options) => (calls.push(['stop', options]), Promise.resolve()),
     env: (change) => (calls.push(['env', change]), Promise.resolve(envResult)),
     history: (query) => (calls.push(['history', query]), []),
+    upgrade: () => (calls.push(['upgrade']), Promise.resolve({ ok: true, previous: { pid: 1, version: '0.1.0' }, current: { pid: 2, version: '0.2.0' } })),
   };
 }
 
@@ -65,5 +66,9 @@ describe('dispatch', () => {
     expect(await dispatch(target, { cmd: 'history', limit: 5 })).toEqual({ ok: true, result: [] });
     expect(await dispatch(target, { cmd: 'history', limit: 20, id: 12 })).toEqual({ ok: true, result: [] });
     expect(target.calls).toEqual([['history', { limit: 5 }], ['history', { limit: 20, id: 12 }]]);
+  });
+
+  it('answers an upgrade with who handed over to whom', async () => {
+    expect(await dispatch(daemon(result({})), { cmd: 'upgrade' })).toEqual({ ok: true, result: { ok: true, previous: { pid: 1, version: '0.1.0' }, current: { pid: 2, version: '0.2.0' } } });
   });
 });

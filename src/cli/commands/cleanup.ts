@@ -1,0 +1,56 @@
+import type { CommandModule } from 'yargs';
+import { resolveOptions } from '../../config/options.js';
+import { runDirPaths } from '../../config/run-dir.js';
+import { sendRequest } from '../../control/client.js';
+import { NotRunningError } from '../../errors.js';
+import { handle } from '../command.js';
+import { ExitCode } from '../exit-codes.js';
+import { formatResiduals, printJson, printLine } from '../output.js';
+import { daemonOptions, type DaemonArgs } from '../shared-options.js';
+
+type CleanupArgs = DaemonArgs & { dryRun: boolean; json: boolean; all: boolean };
+
+/** The registry's live generations: the running supervisor's, or state.json's when none runs (none with --all). */
+async function registryPids(runDir: string, all: boolean): Promise<{ pids: number[]; running: boolean }> {
+  try {
+    const status = await sendRequest(runDir, { cmd: 'status' }, 10_000);
+    return { pids: status.generations.filter((generation) => generation.state !== 'exited').map((generation) => generation.pid), running: true };
+  } catch (error) {
+    if (!(error instanceof NotRunningError)) throw error;
+  }
+  if (all) return { pids: [], running: false };
+  const { loadState } = await import('../../supervisor/state-file.js');
+  const { isSameProcess } = await import('../../system/proc.js');
+  const state = await loadState(runDirPaths(runDir).state);
+  return { pids: state.generations.filter((record) => record.state !== 'exited' && isSameProcess(record)).map((record) => record.pid), running: false };
+}
+
+async function cleanup(args: CleanupArgs): Promise<number> {
+  const options = resolveOptions(args);
+  const { loadConfig } = await import('../../haproxy/config-load.js');
+  const { findResiduals, stopResiduals } = await import('../../supervisor/residuals.js');
+  const registry = await registryPids(options.runDir, args.all);
+  const residuals = findResiduals(loadConfig(options.config), registry.pids);
+  if (args.dryRun || residuals.length === 0) {
+    if (args.json) printJson({ dryRun: args.dryRun, supervisorRunning: registry.running, residuals });
+    else printLine(formatResiduals(residuals, undefined));
+    return ExitCode.ok;
+  }
+  const { default: pino } = await import('pino');
+  const outcomes = await stopResiduals(residuals, options.killGraceMs, pino({ level: 'silent' }));
+  if (args.json) printJson({ dryRun: false, supervisorRunning: registry.running, residuals: residuals.map((residual) => ({ ...residual, outcome: outcomes.get(residual.pid) })) });
+  else printLine(formatResiduals(residuals, outcomes));
+  return ExitCode.ok;
+}
+
+export const cleanupCommand: CommandModule<object, CleanupArgs> = {
+  command: 'cleanup',
+  describe: 'Find haproxy processes running this config that are no live generation (seed 000) and stop them: SIGUSR1, then SIGTERM and SIGKILL after --kill-grace',
+  builder: {
+    ...daemonOptions,
+    'dry-run': { type: 'boolean', default: false, describe: 'Only report them' },
+    all: { type: 'boolean', default: false, describe: 'With no supervisor running, stop the generations state.json names too (the service’s stop)' },
+    json: { type: 'boolean', default: false, describe: 'Print JSON' },
+  },
+  handler: handle(cleanup),
+};

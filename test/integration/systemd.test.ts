@@ -1,0 +1,136 @@
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Status } from '../../src/control/types.js';
+import { freePort, httpConfig } from '../helpers/harness.js';
+import { Probe } from '../helpers/probe.js';
+import { PrivateSystemd } from '../helpers/systemd.js';
+import { tcpProxyConfig, useHoldingBackend } from '../helpers/tcp-backend.js';
+
+const UNIT = 'haproxy-supervisor.service';
+const unavailable = PrivateSystemd.unavailable();
+
+describe.skipIf(unavailable !== undefined)(`haproxy-supervisor.service under a real systemd${unavailable === undefined ? '' : ` (skipped: ${unavailable})`}`, () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hs-test-systemd-'));
+  const systemd = new PrivateSystemd(dir);
+  const backend = useHoldingBackend();
+  let port = 0;
+
+  /** The config as the service reads it (/run/hs-test/haproxy.cfg inside the namespace). */
+  const writeConfig = (text: string): void => systemd.writeFile('/run/hs-test/haproxy.cfg', text);
+  const cli = (args: string[]): string => systemd.exec(['haproxy-supervisor', ...args, '--run-dir', '/run/haproxy-supervisor']);
+  const status = (): Status => JSON.parse(cli(['status', '--json'])) as Status;
+  const haproxyInside = (): string[] => systemd.exec(['pgrep', '-a', '-x', 'haproxy'], true).split('\n').filter((line) => line !== '');
+  const systemctl = (...args: string[]): number => systemd.status(['systemctl', ...args]);
+
+  beforeAll(async () => {
+    port = await freePort();
+    mkdirSync(path.join(dir, 'units', `${UNIT}.d`), { recursive: true });
+    copyFileSync(path.resolve(import.meta.dirname, '../../systemd', UNIT), path.join(dir, 'units', UNIT));
+    writeFileSync(
+      path.join(dir, 'units', `${UNIT}.d`, 'test.conf'),
+      '[Service]\nEnvironment=CONFIG=/run/hs-test/haproxy.cfg DRAIN_TIMEOUT=5s KILL_GRACE=1s "EXTRA_OPTS=--no-watch --watchdog-interval 0"\nTimeoutStopSec=60s\nRestartSec=300ms\n',
+    );
+    writeFileSync(path.join(dir, 'haproxy.cfg'), httpConfig(port, 'systemd'));
+    await systemd.boot();
+  }, 60_000);
+
+  const probes: Probe[] = [];
+  const startProbe = (): Probe => {
+    const probe = new Probe(port, { concurrency: 20, maxRequests: 500_000, maxMs: 60_000 }).start();
+    probes.push(probe);
+    return probe;
+  };
+
+  afterEach(async () => {
+    for (const probe of probes.splice(0)) await probe.stop();
+    systemctl('stop', UNIT);
+    systemctl('reset-failed', UNIT);
+    expect(haproxyInside(), 'haproxy left after the unit stopped').toEqual([]);
+  });
+
+  afterAll(async () => {
+    await systemd.shutdown();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is active only once haproxy serves, and failed (no restart loop) when the config is invalid', async () => {
+    writeConfig(httpConfig(port, 'systemd'));
+    expect(systemctl('start', UNIT)).toBe(0);
+    expect(systemd.property(UNIT, 'ActiveState')).toBe('active');
+    expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('systemd');
+    systemctl('stop', UNIT);
+    writeConfig(`${httpConfig(port, 'systemd')}    no-such-keyword\n`);
+    expect(systemctl('start', UNIT)).not.toBe(0);
+    expect(systemd.property(UNIT, 'ActiveState')).toBe('failed');
+    expect(systemd.property(UNIT, 'NRestarts')).toBe('0');
+  });
+
+  it('reloads with systemctl reload, and fails it (old generation serving) for a bad config', async () => {
+    writeConfig(httpConfig(port, 'one'));
+    expect(systemctl('start', UNIT)).toBe(0);
+    writeConfig(httpConfig(port, 'two'));
+    expect(systemctl('reload', UNIT)).toBe(0);
+    expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('two');
+    writeConfig(`${httpConfig(port, 'three')}    no-such-keyword\n`);
+    expect(systemctl('reload', UNIT)).not.toBe(0);
+    expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('two');
+    expect(systemd.property(UNIT, 'ActiveState')).toBe('active');
+  });
+
+  it('keeps haproxy serving when the supervisor is killed -9: restarted, generations adopted, the next reload drains them', async () => {
+    writeConfig(httpConfig(port, 'crash'));
+    expect(systemctl('start', UNIT)).toBe(0);
+    const before = status();
+    const mainPid = systemd.property(UNIT, 'MainPID');
+    const probe = startProbe();
+    await expect.poll(() => probe.report.ok, { timeout: 10_000 }).toBeGreaterThan(50);
+    systemd.exec(['kill', '-9', mainPid]);
+    await expect.poll(() => systemd.property(UNIT, 'MainPID'), { timeout: 15_000, interval: 100 }).not.toMatch(new RegExp(`^(${mainPid}|0)$`));
+    await expect.poll(() => systemd.property(UNIT, 'ActiveState'), { timeout: 15_000, interval: 100 }).toBe('active');
+    const adopted = status();
+    const first = before.generations.find((generation) => generation.state === 'active');
+    // The new supervisor adopted it and took its listeners over hitlessly with its first generation: it drains.
+    expect(adopted.lastReload).toMatchObject({ mode: 'reload', hitless: true, triggers: ['start'], retired: [{ id: first?.id, pid: first?.pid }] });
+    await expect.poll(() => status().generations.find((generation) => generation.id === first?.id)?.exit?.reason, { timeout: 10_000 }).toBe('drained');
+    expect(systemctl('reload', UNIT)).toBe(0);
+    await expect.poll(() => status().generations.filter((generation) => generation.state !== 'exited').length, { timeout: 15_000 }).toBe(1);
+    const report = await probe.stop();
+    expect(report.failed, JSON.stringify(report.failures)).toBe(0);
+    expect(report.ok).toBeGreaterThan(100);
+  });
+
+  it('upgrade hands the unit over to a new main process without touching haproxy or failing a request', async () => {
+    writeConfig(httpConfig(port, 'upgrade'));
+    expect(systemctl('start', UNIT)).toBe(0);
+    const mainPid = systemd.property(UNIT, 'MainPID');
+    const active = status().generations.find((generation) => generation.state === 'active');
+    const probe = startProbe();
+    await expect.poll(() => probe.report.ok, { timeout: 10_000 }).toBeGreaterThan(50);
+    expect(cli(['upgrade'])).toContain('handed over');
+    await expect.poll(() => systemd.property(UNIT, 'MainPID'), { timeout: 10_000, interval: 100 }).not.toBe(mainPid);
+    expect(systemd.property(UNIT, 'ActiveState')).toBe('active');
+    expect(String(status().supervisor.pid)).toBe(systemd.property(UNIT, 'MainPID'));
+    expect(status().generations.find((generation) => generation.state === 'active')?.pid).toBe(active?.pid);
+    await expect.poll(() => probe.report.ok, { timeout: 10_000 }).toBeGreaterThan(probe.report.ok + 100);
+    expect(systemctl('reload', UNIT)).toBe(0);
+    const report = await probe.stop();
+    expect(report.failed, JSON.stringify(report.failures)).toBe(0);
+  });
+
+  it('leaves nothing running after systemctl stop, even when the supervisor is killed -9 during the stop', async () => {
+    writeConfig(tcpProxyConfig(port, await backend.start()));
+    expect(systemctl('start', UNIT)).toBe(0);
+    backend.track(connect(port, '127.0.0.1'));
+    await expect.poll(() => backend.accepted.length, { timeout: 5000 }).toBe(1);
+    const mainPid = systemd.property(UNIT, 'MainPID');
+    expect(systemctl('stop', '--no-block', UNIT)).toBe(0);
+    // The held connection keeps the generation draining (DRAIN_TIMEOUT 5s): the supervisor is mid-stop.
+    await expect.poll(() => status().supervisor.state, { timeout: 10_000, interval: 50 }).toBe('stopping');
+    systemd.exec(['kill', '-9', mainPid]);
+    await expect.poll(() => systemd.property(UNIT, 'ActiveState'), { timeout: 30_000, interval: 100 }).toMatch(/^(inactive|failed)$/);
+    expect(haproxyInside()).toEqual([]);
+  });
+});
