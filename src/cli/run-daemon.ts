@@ -30,7 +30,7 @@ export async function runDaemon(args: DaemonArgs): Promise<number> {
   // /proc/<pid>/comm becomes SUPERVISOR_COMM: how the pidfile check recognizes a live supervisor (system/pidfile.ts).
   process.title = 'haproxy-supervisor';
   v8.setFlagsFromString('--optimize-for-size');
-  const log = createLogger(options.logLevel);
+  const log = await createLogger(options.logLevel);
   const notifier = createNotifier(process.env, (message) => log.warn({ notify: message }, 'sd_notify failed'));
   // Set by `upgrade` in its successor: the predecessor's pid (still alive until this one serves).
   const handoverFrom = Number(process.env['HAPSUP_HANDOVER_FROM']) || undefined;

@@ -27,7 +27,7 @@ export async function requestEnv(args: ClientArgs, change: { set: Record<string,
   }
 }
 
-type EnvArgs = ClientArgs & { action: 'set' | 'unset' | 'list'; vars: string[] };
+export type EnvArgs = ClientArgs & { action: 'set' | 'unset' | 'list'; vars: string[] };
 
 export const envCommand: CommandModule<object, EnvArgs> = {
   command: 'env <action> [vars..]',
@@ -37,26 +37,32 @@ export const envCommand: CommandModule<object, EnvArgs> = {
     action: { choices: ['set', 'unset', 'list'], describe: 'set NAME=VALUE…, unset NAME…, or list' },
     vars: { type: 'string', array: true, default: [], describe: 'NAME=VALUE (set) or NAME (unset)' },
   },
-  handler: handle(async (args) => {
-    if (args.action === 'list') return requestEnv(args, { set: {}, unset: [] });
-    if (args.vars.length === 0) throw new OptionError(`Expected at least one ${args.action === 'set' ? 'NAME=VALUE' : 'NAME'} after \`env ${args.action}\`.`);
-    if (args.action === 'set') return requestEnv(args, { set: parseAssignments(args.vars), unset: [] });
-    for (const name of args.vars) checkEnvName(name);
-    return requestEnv(args, { set: {}, unset: args.vars });
-  }),
+  handler: handle(env),
 };
 
-type MaintArgs = ClientArgs & { state: 'on' | 'off' | 'status' };
+/** `env set|unset|list`. */
+export async function env(args: EnvArgs): Promise<number> {
+  if (args.action === 'list') return requestEnv(args, { set: {}, unset: [] });
+  if (args.vars.length === 0) throw new OptionError(`Expected at least one ${args.action === 'set' ? 'NAME=VALUE' : 'NAME'} after \`env ${args.action}\`.`);
+  if (args.action === 'set') return requestEnv(args, { set: parseAssignments(args.vars), unset: [] });
+  for (const name of args.vars) checkEnvName(name);
+  return requestEnv(args, { set: {}, unset: args.vars });
+}
+
+export type MaintArgs = ClientArgs & { state: 'on' | 'off' | 'status' };
 
 export const maintCommand: CommandModule<object, MaintArgs> = {
   command: 'maint <state>',
   describe: `Maintenance flag: ${MAINT_VAR}=1 (on) or 0 (off), flipped live when the config seeds a process variable from it`,
   builder: { ...clientOptions, state: { choices: ['on', 'off', 'status'], describe: 'on, off, or status' } },
-  handler: handle((args) => {
-    if (args.state === 'status') return requestEnv(args, { set: {}, unset: [] }, formatMaint);
-    return requestEnv(args, { set: { [MAINT_VAR]: args.state === 'on' ? '1' : '0' }, unset: [] });
-  }),
+  handler: handle(maint),
 };
+
+/** `maint on|off|status`. */
+export function maint(args: MaintArgs): Promise<number> {
+  if (args.state === 'status') return requestEnv(args, { set: {}, unset: [] }, formatMaint);
+  return requestEnv(args, { set: { [MAINT_VAR]: args.state === 'on' ? '1' : '0' }, unset: [] });
+}
 
 function formatMaint(result: EnvResult): string {
   const value = result.env[MAINT_VAR];

@@ -7,9 +7,9 @@ import { ExitCode } from '../exit-codes.js';
 import { formatHistory, formatHistoryEntry, printJson, printLine } from '../output.js';
 import { clientOptions, type ClientArgs } from '../shared-options.js';
 
-type HistoryArgs = ClientArgs & { n: number; diff?: number };
+export type HistoryArgs = ClientArgs & { n: number; diff?: number };
 
-async function history(args: HistoryArgs): Promise<number> {
+export async function history(args: HistoryArgs): Promise<number> {
   const runDir = resolveRunDir(args.runDir);
   if (args.diff !== undefined) {
     const [entry] = await sendRequest(runDir, { cmd: 'history', limit: 1, id: args.diff });

@@ -22,8 +22,13 @@ export async function requestReload(mode: ReloadRequestMode, args: ClientArgs): 
   }
 }
 
+/** The action of `reload`, `reload-socket` or `restart`. */
+export function reloadAction(mode: ReloadRequestMode): (args: ClientArgs) => Promise<number> {
+  return (args) => requestReload(mode, args);
+}
+
 function reloadCommand(mode: ReloadRequestMode, describe: string): CommandModule<object, ClientArgs> {
-  return { command: mode, describe, builder: clientOptions, handler: handle((args) => requestReload(mode, args)) };
+  return { command: mode, describe, builder: clientOptions, handler: handle(reloadAction(mode)) };
 }
 
 export const reloadCommands = [

@@ -9,7 +9,7 @@ import { ExitCode } from '../exit-codes.js';
 import { formatStatus, printJson, printLine } from '../output.js';
 import { clientOptions, type ClientArgs } from '../shared-options.js';
 
-type StatusArgs = ClientArgs & { watch: boolean; interval: number };
+export type StatusArgs = ClientArgs & { watch: boolean; interval: number };
 
 /** `status --watch`: redraws in place on a terminal (prints one status after another elsewhere) until interrupted. */
 async function watch(args: StatusArgs): Promise<number> {
@@ -21,7 +21,7 @@ async function watch(args: StatusArgs): Promise<number> {
   }
 }
 
-async function status(args: StatusArgs): Promise<number> {
+export async function status(args: StatusArgs): Promise<number> {
   const runDir = resolveRunDir(args.runDir);
   // Only when typed: HAPROXY_SUPERVISOR_WATCH in the environment is the daemon's --watch, not a reason to loop.
   if (args.watch && !args.json && process.argv.slice(2).includes('--watch')) return watch(args);

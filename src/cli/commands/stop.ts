@@ -8,9 +8,9 @@ import { ExitCode } from '../exit-codes.js';
 import { printJson, printLine } from '../output.js';
 import { clientOptions, type ClientArgs } from '../shared-options.js';
 
-type StopArgs = ClientArgs & { hard: boolean; drainTimeout?: string };
+export type StopArgs = ClientArgs & { hard: boolean; drainTimeout?: string };
 
-async function stop(args: StopArgs): Promise<number> {
+export async function stop(args: StopArgs): Promise<number> {
   const drainTimeoutMs = args.drainTimeout === undefined ? undefined : parseDuration(args.drainTimeout);
   if (args.drainTimeout !== undefined && drainTimeoutMs === undefined) {
     throw new OptionError(`Expected \`--drain-timeout\` to be a duration like 30s or 30m, got \`${args.drainTimeout}\`.`);

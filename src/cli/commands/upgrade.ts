@@ -6,7 +6,7 @@ import { ExitCode } from '../exit-codes.js';
 import { printJson, printLine } from '../output.js';
 import { clientOptions, type ClientArgs } from '../shared-options.js';
 
-async function upgrade(args: ClientArgs): Promise<number> {
+export async function upgrade(args: ClientArgs): Promise<number> {
   const result = await sendRequest(resolveRunDir(args.runDir), { cmd: 'upgrade' });
   if (args.json) printJson(result);
   else printLine(`haproxy-supervisor ${result.previous.version} (pid ${result.previous.pid}) handed over to ${result.current.version} (pid ${result.current.pid}); haproxy was not touched.`);
