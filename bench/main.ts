@@ -32,6 +32,8 @@ function matrix(seconds: number, headline: { requests: number; seconds: number }
   for (const [concurrency, intervalMs] of [[100, 200], [200, 50]] as const) {
     scenarios.push({ tool: 'probe', concurrency, intervalMs, keepAlive: false, requests: 200_000, seconds });
   }
+  // Seed 001's table: 10k requests over TLS, a reload every 200 ms, 100 and 200 users.
+  for (const concurrency of [100, 200]) scenarios.push({ tool: 'ab', concurrency, intervalMs: 200, keepAlive: false, requests: 10_000, seconds: 60, tls: true });
   return scenarios;
 }
 
@@ -48,7 +50,10 @@ const PLAN = {
     footprintReloads: 1000,
   },
   quick: {
-    scenarios: [{ tool: 'ab', concurrency: 200, intervalMs: 50, keepAlive: false, requests: 40_000, seconds: 6 }] as Scenario[],
+    scenarios: [
+      { tool: 'ab', concurrency: 200, intervalMs: 50, keepAlive: false, requests: 40_000, seconds: 6 },
+      { tool: 'ab', concurrency: 100, intervalMs: 200, keepAlive: false, requests: 10_000, seconds: 30, tls: true },
+    ] as Scenario[],
     settleMs: 5000,
     racing: { rounds: 3, perRound: 10 },
     crashKills: 4,

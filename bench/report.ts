@@ -20,7 +20,14 @@ const CRASH_LABELS: Partial<Record<LoadRow['mode'], string>> = {
   'supervisor-hup': 'haproxy-supervisor',
 };
 
-const scenarioName = (row: LoadRow): string => `${row.tool === 'ab' ? 'ab' : 'per-request probe'}, c=${row.concurrency}, every ${row.intervalMs} ms, ${row.keepAlive ? 'keep-alive' : 'new connection per request'}`;
+const scenarioName = (row: LoadRow): string =>
+  `${row.tool === 'ab' ? 'ab' : 'per-request probe'}${row.tls === true ? ' over TLS (-f TLS1.2)' : ''}, c=${row.concurrency}, every ${row.intervalMs} ms, ${row.keepAlive ? 'keep-alive' : 'new connection per request'}`;
+
+/** Seed 001's published figures (10k requests, a reload every 0.2 s, over TLS), shown beside our TLS rows. */
+const SEED_001: Record<number, string> = {
+  100: 'Seed 001 (10k requests, 100 users, TLS): no reloads 0 failed, hard restart 8 305, legacy reload 1, reload-socket 0.',
+  200: 'Seed 001 (10k requests, 200 users, TLS): legacy reload 21 failed, reload-socket 0.',
+};
 
 function failureKinds(row: LoadRow): string {
   const kinds = Object.entries(row.failures).filter(([, count]) => count > 0).map(([kind, count]) => `${kind} ${count}`);
@@ -40,6 +47,8 @@ export function toMarkdown(result: BenchResult): string {
     for (const row of result.load.filter((candidate) => scenarioName(candidate) === scenario)) {
       lines.push(`| ${MODE_LABELS[row.mode]} | ${row.requests} | ${row.aborted ? 'aborted' : row.failed} | ${failureKinds(row)} | ${row.mode === 'none' ? '-' : row.reloads} | ${row.meanMs} | ${row.p95Ms} | ${row.orphans} |`);
     }
+    const first = result.load.find((candidate) => scenarioName(candidate) === scenario);
+    if (first?.tls === true && SEED_001[first.concurrency] !== undefined) lines.push('', SEED_001[first.concurrency] ?? '');
     lines.push('');
   }
   if (result.racing.length > 0) {

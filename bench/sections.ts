@@ -11,13 +11,13 @@ import { CLI, largeConfig, MODES, Subject, type Mode } from './subjects.js';
 
 
 /** One load scenario: clients, reload interval, keep-alive, and the budget in requests and seconds. */
-export type Scenario = { tool: 'ab' | 'probe'; concurrency: number; intervalMs: number; keepAlive: boolean; requests: number; seconds: number };
+export type Scenario = { tool: 'ab' | 'probe'; concurrency: number; intervalMs: number; keepAlive: boolean; requests: number; seconds: number; tls?: boolean };
 
 export type LoadRow = Scenario & LoadReport & { mode: Mode; triggers: number; reloads: number; orphans: number };
 
 /** Reload under load: ab or the probe runs while the mode reloads every `intervalMs` (trigger, wait, sleep). */
 export async function reloadUnderLoad(mode: Mode, scenario: Scenario, settleMs: number): Promise<LoadRow> {
-  const subject = new Subject(mode, await freePort());
+  const subject = new Subject(mode, await freePort(), undefined, scenario.tls === true);
   try {
     await subject.start();
     let loading = true;

@@ -1,5 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,10 +30,17 @@ export const MODE_LABELS: Record<Mode, string> = {
   'supervisor-hup': 'haproxy-supervisor SIGHUP',
 };
 
-/** A small HTTP config answering itself, with an `expose-fd` stats socket for the raw -x mode. */
-export function smallConfig(port: number, dir: string, extra = ''): string {
+/** A small HTTP config answering itself, with an `expose-fd` stats socket for the raw -x mode; `tls`: HTTPS with `dir`/cert.pem. */
+export function smallConfig(port: number, dir: string, extra = '', tls = false): string {
   const global = `    stats socket ${dir}/admin.sock mode 600 level admin expose-fd listeners`;
-  return `${frontendConfig(port, ['http-request return status 200 content-type text/plain string "ok"'], global)}${extra}`;
+  const text = `${frontendConfig(port, ['http-request return status 200 content-type text/plain string "ok"'], global)}${extra}`;
+  return tls ? text.replace(`bind 127.0.0.1:${port}`, `bind 127.0.0.1:${port} ssl crt ${dir}/cert.pem`) : text;
+}
+
+/** A self-signed certificate and key in one PEM (`dir`/cert.pem), made at run time (seed 001 tested over TLS). */
+export function makeCertificate(dir: string): void {
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${dir}/key.pem`, '-out', `${dir}/crt.pem`, '-days', '2', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+  writeFileSync(`${dir}/cert.pem`, readFileSync(`${dir}/crt.pem`, 'utf8') + readFileSync(`${dir}/key.pem`, 'utf8'));
 }
 
 /** The small config plus `backends` backends of 4 servers each (a large config, for reload latency). */
@@ -58,10 +67,15 @@ export class Subject {
   triggered = 0;
   succeeded = 0;
 
-  constructor(mode: Mode, port: number, configText?: string) {
+  /** HTTPS (self-signed) instead of HTTP. */
+  readonly tls: boolean;
+
+  constructor(mode: Mode, port: number, configText?: string, tls = false) {
     this.mode = mode;
     this.port = port;
-    writeFileSync(this.config, configText ?? smallConfig(port, this.dir));
+    this.tls = tls;
+    if (tls) makeCertificate(this.dir);
+    writeFileSync(this.config, configText ?? smallConfig(port, this.dir, '', tls));
   }
 
   /** Starts haproxy the way this mode does; resolves once it answers. */
@@ -175,10 +189,15 @@ export class Subject {
   }
 
   #answers(): Promise<boolean> {
-    return fetch(`http://127.0.0.1:${this.port}/`).then(
-      (response) => response.ok,
-      () => false,
-    );
+    return new Promise((resolve) => {
+      const get = this.tls ? https.get : http.get;
+      const request = get({ host: '127.0.0.1', port: this.port, path: '/', agent: false, rejectUnauthorized: false, timeout: 2000 }, (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode === 200));
+      });
+      request.on('error', () => resolve(false));
+      request.on('timeout', () => request.destroy());
+    });
   }
 
   async #until(condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {

@@ -56,11 +56,13 @@ export function parseAb(output: string, exitCode: number): LoadReport {
 }
 
 /** Runs ab against 127.0.0.1:port, bounded by requests and seconds. */
-export async function runAb(port: number, options: { concurrency: number; requests: number; seconds: number; keepAlive: boolean }): Promise<LoadReport> {
+export async function runAb(port: number, options: { concurrency: number; requests: number; seconds: number; keepAlive: boolean; tls?: boolean }): Promise<LoadReport> {
   // -t before -n: -t alone would reset -n to 50000.
   const args = ['-l', '-r', '-t', String(options.seconds), '-n', String(options.requests), '-c', String(options.concurrency), '-s', '10'];
   if (options.keepAlive) args.push('-k');
-  args.push(`http://127.0.0.1:${port}/`);
+  // Seed 001's command: ab -r -c … -n … -f TLS1.2 -l https://…/
+  if (options.tls === true) args.push('-f', 'TLS1.2', `https://127.0.0.1:${port}/`);
+  else args.push(`http://127.0.0.1:${port}/`);
   const result = await execa('ab', args, { reject: false, all: true, timeout: (options.seconds + 30) * 1000 });
   return parseAb(String(result.all ?? ''), result.exitCode ?? 1);
 }
