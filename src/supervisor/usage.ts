@@ -21,8 +21,9 @@ export function measureUsage(generations: Generation[], clientPorts: number[]): 
 
 /** The same for any haproxy processes, by pid (`cleanup` reports residual processes with it). */
 export function measurePids(pids: number[], clientPorts: number[]): Map<number, GenerationUsage> {
-  const table = tcpTable();
-  const held = new Map(pids.map((pid) => [pid, [...socketInodes(pid)].flatMap((inode) => table.get(inode) ?? [])]));
+  const inodes = new Map(pids.map((pid) => [pid, socketInodes(pid)]));
+  const table = tcpTable(new Set([...inodes.values()].flatMap((set) => [...set])));
+  const held = new Map(pids.map((pid) => [pid, [...(inodes.get(pid) ?? [])].flatMap((inode) => table.get(inode) ?? [])]));
   const ports = new Set(clientPorts);
   for (const sockets of held.values()) for (const socket of sockets) if (socket.state === 'listen') ports.add(socket.localPort);
   const usage = new Map<number, GenerationUsage>();

@@ -1,4 +1,4 @@
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
@@ -9,6 +9,15 @@ import { frontendConfig, httpConfig } from './configs.js';
 import type { Status } from '../../src/control/types.js';
 
 export { freePort, frontendConfig, httpConfig };
+
+/** state.json's text, or '' while there is none. */
+function readState(runDir: string): string {
+  try {
+    return readFileSync(path.join(runDir, 'state.json'), 'utf8');
+  } catch {
+    return '';
+  }
+}
 
 /** The built CLI. */
 export const CLI = path.resolve(import.meta.dirname, '../../dist/cli/main.js');
@@ -48,6 +57,9 @@ export class Sandbox {
       .poll(async () => (await this.cli(['status', '--json'])).exitCode, { timeout: 15_000, interval: 50 })
       .toBe(0);
     await expect.poll(async () => (await this.status()).generations.some((g) => g.state === 'active'), { timeout: 15_000, interval: 50 }).toBe(true);
+    // Fully started: running, and state.json says so (it is written right after, asynchronously).
+    await expect.poll(async () => (await this.status()).supervisor.state, { timeout: 15_000, interval: 20 }).toBe('running');
+    await expect.poll(() => readState(this.runDir), { timeout: 15_000, interval: 20 }).toContain('"state": "running"');
   }
 
   /** Runs the CLI against this sandbox's run dir. */

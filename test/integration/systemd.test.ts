@@ -34,6 +34,11 @@ describe.skipIf(unavailable !== undefined)(`haproxy-supervisor.service under a r
       '[Service]\nEnvironment=CONFIG=/run/hs-test/haproxy.cfg DRAIN_TIMEOUT=5s KILL_GRACE=1s "EXTRA_OPTS=--no-watch --watchdog-interval 0"\nTimeoutStopSec=60s\nRestartSec=300ms\n',
     );
     writeFileSync(path.join(dir, 'haproxy.cfg'), httpConfig(port, 'systemd'));
+    // Debian's haproxy.service as the package ships it, under another name (the image's own is masked), without
+    // its restart (the migration guide's runtime drop-in) and reading the test's config.
+    copyFileSync('/lib/systemd/system/haproxy.service', path.join(dir, 'units', 'haproxy-debian.service'));
+    mkdirSync(path.join(dir, 'units', 'haproxy-debian.service.d'), { recursive: true });
+    writeFileSync(path.join(dir, 'units', 'haproxy-debian.service.d', 'test.conf'), '[Service]\nEnvironment=CONFIG=/run/hs-test/haproxy.cfg PIDFILE=/run/haproxy-debian.pid\nRestart=no\nBindReadOnlyPaths=\n');
     await systemd.boot();
   }, 60_000);
 
@@ -132,5 +137,30 @@ describe.skipIf(unavailable !== undefined)(`haproxy-supervisor.service under a r
     systemd.exec(['kill', '-9', mainPid]);
     await expect.poll(() => systemd.property(UNIT, 'ActiveState'), { timeout: 30_000, interval: 100 }).toMatch(/^(inactive|failed)$/);
     expect(haproxyInside()).toEqual([]);
+  });
+
+  it('takes over a running haproxy.service (haproxy -Ws, expose-fd listeners) with no failed request; its master and worker exit', async () => {
+    writeConfig(httpConfig(port, 'debian', '    stats socket /run/hs-test/admin.sock mode 660 level admin expose-fd listeners'));
+    expect(systemctl('start', 'haproxy-debian.service')).toBe(0);
+    const probe = startProbe();
+    await expect.poll(() => probe.report.ok, { timeout: 10_000 }).toBeGreaterThan(50);
+    const old = haproxyInside();
+    expect(old).toHaveLength(2); // master and worker
+    systemd.writeFile(`/run/systemd/system/${UNIT}.d/zz-takeover.conf`, '[Service]\nEnvironment="EXTRA_OPTS=--no-watch --watchdog-interval 0 --takeover /run/hs-test/admin.sock"\n');
+    systemctl('daemon-reload');
+    try {
+      expect(systemctl('start', UNIT)).toBe(0);
+      expect(status().lastReload).toMatchObject({ ok: true, hitless: true });
+      await expect.poll(() => systemd.property('haproxy-debian.service', 'ActiveState'), { timeout: 15_000, interval: 100 }).toMatch(/^(inactive|failed)$/);
+      const okBefore = probe.report.ok;
+      await expect.poll(() => probe.report.ok, { timeout: 10_000 }).toBeGreaterThan(okBefore + 100);
+      expect(haproxyInside()).toHaveLength(1);
+      const report = await probe.stop();
+      expect(report.failed, JSON.stringify(report.failures)).toBe(0);
+    } finally {
+      systemd.exec(['rm', '-f', `/run/systemd/system/${UNIT}.d/zz-takeover.conf`]);
+      systemctl('daemon-reload');
+      systemctl('stop', 'haproxy-debian.service');
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bindAddresses, overlaps } from '../../../src/haproxy/binds.js';
 import { parseConfig } from '../../../src/haproxy/config-parse.js';
-import { parseProcNetTcp } from '../../../src/system/processes.js';
+import { parseProcNetTcp, tcpEntriesFor } from '../../../src/system/processes.js';
 
 const loaded = (text: string) => ({ files: ['h.cfg'], lines: parseConfig('h.cfg', text), unreadable: [], empty: [], digest: '', texts: {} });
 
@@ -56,5 +56,15 @@ describe('/proc/net/tcp', () => {
       { ip: '::1', port: 81, inode: 99 },
       { ip: '::', port: 443, inode: 100 },
     ]);
+  });
+
+  it('picks the wanted sockets out of a table full of TIME_WAIT entries, with both ends and the state', () => {
+    const table = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4242 1 ffff8e0b2a3b1200 100 0 0 10 0
+   1: 0100007F:1F90 0100007F:D431 06 00000000:00000000 03:00000D2F 00000000     0        0 0 3 0000000000000000
+   2: 0100007F:1F90 0100007F:D432 01 00000000:00000000 00:00000000 00000000     0        0 4243 1 ffff8e0b2a3b1300 20 4 30 10 -1
+`;
+    expect(tcpEntriesFor(table, 4, new Set([4243]))).toEqual([{ inode: 4243, state: 'established', localIp: '127.0.0.1', localPort: 8080, remoteIp: '127.0.0.1', remotePort: 54322 }]);
+    expect(tcpEntriesFor(table, 4, new Set([4242, 4243])).map((entry) => entry.state)).toEqual(['listen', 'established']);
   });
 });
