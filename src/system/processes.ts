@@ -107,7 +107,13 @@ export function parentPid(pid: number): number | undefined {
 
 /** Every TCP socket listening in this network namespace, IPv4 and IPv6 (addresses in their usual text form). */
 export function listeningSockets(): ListeningSocket[] {
-  return [...parseProcNetTcp(read('/proc/net/tcp'), 4), ...parseProcNetTcp(read('/proc/net/tcp6'), 6)];
+  return [...parseProcNetTcp(listenLines(read('/proc/net/tcp')), 4), ...parseProcNetTcp(listenLines(read('/proc/net/tcp6')), 6)];
+}
+
+/** The header and the LISTEN lines (`st` 0A) of a /proc/net/tcp{,6} text: the thousands of others are never parsed. */
+export function listenLines(text: string): string {
+  const header = text.slice(0, text.indexOf('\n') + 1);
+  return header + [...text.matchAll(/^\s*\d+: \S+ \S+ 0A .*$/gm)].map((match) => match[0]).join('\n');
 }
 
 function read(file: string): string {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bindAddresses, overlaps } from '../../../src/haproxy/binds.js';
 import { parseConfig } from '../../../src/haproxy/config-parse.js';
-import { parseProcNetTcp, tcpEntriesFor } from '../../../src/system/processes.js';
+import { listenLines, parseProcNetTcp, tcpEntriesFor } from '../../../src/system/processes.js';
 
 const loaded = (text: string) => ({ files: ['h.cfg'], lines: parseConfig('h.cfg', text), unreadable: [], empty: [], digest: '', texts: {} });
 
@@ -66,5 +66,6 @@ describe('/proc/net/tcp', () => {
 `;
     expect(tcpEntriesFor(table, 4, new Set([4243]))).toEqual([{ inode: 4243, state: 'established', localIp: '127.0.0.1', localPort: 8080, remoteIp: '127.0.0.1', remotePort: 54322 }]);
     expect(tcpEntriesFor(table, 4, new Set([4242, 4243])).map((entry) => entry.state)).toEqual(['listen', 'established']);
+    expect(parseProcNetTcp(listenLines(table), 4)).toEqual([{ ip: '127.0.0.1', port: 8080, inode: 4242 }]);
   });
 });
