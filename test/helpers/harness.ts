@@ -7,6 +7,7 @@ import { haproxyPids, killAll, TEST_MARKER } from './haproxy-processes.js';
 import { freePort } from './os-probes.js';
 import { frontendConfig, httpConfig } from './configs.js';
 import type { Status } from '../../src/control/types.js';
+import { DAEMON_NODE_FLAGS } from '../../src/cli/commands/start.js';
 
 export { freePort, frontendConfig, httpConfig };
 
@@ -44,7 +45,8 @@ export class Sandbox {
    * Watching is off unless `extra` says `--watch`: other tests trigger their reloads explicitly. */
   async run(extra: string[] = [], env: Record<string, string> = {}): Promise<void> {
     const watch = extra.some((arg) => arg === '--watch') ? [] : ['--no-watch'];
-    this.daemon = execa('node', [CLI, 'run', '-f', this.config, '--run-dir', this.runDir, '--log-level', 'info', ...watch, ...extra], {
+    // With the node flags the installed bin's shebang and `start` use: the daemon as it is shipped.
+    this.daemon = execa('node', [...DAEMON_NODE_FLAGS, CLI, 'run', '-f', this.config, '--run-dir', this.runDir, '--log-level', 'info', ...watch, ...extra], {
       reject: false,
       all: true,
       buffer: false,
