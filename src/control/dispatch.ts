@@ -12,7 +12,7 @@ export interface Daemon {
   /** Changes the variables set for haproxy (or lists them, with nothing to change). */
   env(change: { set: Record<string, string>; unset: string[] }): Promise<EnvResult>;
   /** The reload history on disk, newest first: the last `limit` entries (without diffs), or entry `id` with its diff. */
-  history(query: { limit: number; id?: number }): HistoryEntry[];
+  history(query: { limit: number; id?: number }): Promise<HistoryEntry[]>;
   /** Hands over to the supervisor binary found now, leaving haproxy untouched. */
   upgrade(): Promise<UpgradeResult>;
 }
@@ -37,7 +37,7 @@ export async function dispatch(daemon: Daemon, request: Request): Promise<Reply>
     case 'upgrade':
       return { ok: true, result: await daemon.upgrade() };
     case 'history':
-      return { ok: true, result: daemon.history({ limit: request.limit, ...(request.id === undefined ? {} : { id: request.id }) }) };
+      return { ok: true, result: await daemon.history({ limit: request.limit, ...(request.id === undefined ? {} : { id: request.id }) }) };
     case 'stop':
       await daemon.stop({ hard: request.hard, ...(request.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: request.drainTimeoutMs }) });
       return { ok: true, result: daemon.status() };

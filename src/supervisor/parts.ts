@@ -34,7 +34,7 @@ export type DaemonParts = {
 export function createParts(options: Options, log: Logger, queue: ReloadQueue<ReloadMode, ReloadTrigger, ReloadResult>): DaemonParts {
   const env = new EnvStore(runDirPaths(options.runDir).env);
   const fleet = new Fleet({ ...options, historySize: defaults.historySize, variables: env, log });
-  const history = new ReloadHistory(1, defaults.historySize, { runDir: options.runDir, limit: options.historyLimit });
+  const history = new ReloadHistory(1, defaults.historySize, { runDir: options.runDir, limit: options.historyLimit, log });
   const respawn = { backoffMs: options.respawnBackoffMs, backoffMaxMs: options.respawnBackoffMaxMs, resetAfterMs: options.respawnResetAfterMs };
   const liveness = new Liveness({ respawn, watchdog: { intervalMs: options.watchdogIntervalMs, misses: options.watchdogMisses } }, fleet, queue, log);
   const watch = { config: options.config, quietMs: options.watchQuietMs, maxWaitMs: options.watchMaxWaitMs, log: log.child({ component: 'watch' }) };

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { HistoryEntry, ReloadResult } from '../control/types.js';
 import type { RunDirAccess } from '../system/run-dir.js';
 import { HistoryFile } from './history-file.js';
@@ -12,13 +13,16 @@ export class ReloadHistory implements ReloadRecords {
   readonly #results: ReloadResult[] = [];
   readonly #size: number;
   readonly #file: HistoryFile | undefined;
+  readonly #log: Logger | undefined;
+  #writing: Promise<void> = Promise.resolve();
   #nextId: number;
 
-  /** `runDir` undefined: in memory only (tests). */
-  constructor(nextId: number, size: number, disk?: { runDir: string; limit: number }) {
+  /** `disk` undefined: in memory only (tests). */
+  constructor(nextId: number, size: number, disk?: { runDir: string; limit: number; log: Logger }) {
     this.#nextId = nextId;
     this.#size = size;
     this.#file = disk === undefined ? undefined : new HistoryFile(disk.runDir, disk.limit);
+    this.#log = disk?.log;
   }
 
   /** Continues the ids a previous supervisor recorded, and the history it left (the run dir is safe by now). */
@@ -36,14 +40,31 @@ export class ReloadHistory implements ReloadRecords {
     return this.#nextId;
   }
 
-  /** Keeps a finished reload's result for status, and appends it with its details to the history on disk. */
-  async record(result: ReloadResult, details: ReloadDetails): Promise<void> {
+  /**
+   * Keeps a finished reload's result for status at once, and appends it with its details to the history on disk
+   * behind the earlier entries, off the reload's path: its caller never waits for a disk (or fails with a full one;
+   * a write that fails is logged).
+   */
+  record(result: ReloadResult, details: ReloadDetails): void {
     this.#results.push(result);
     if (this.#results.length > this.#size) this.#results.shift();
-    if (this.#file === undefined || (result.ok && result.generation === undefined)) return; // a respawn that had nothing to do
-    const { config, changedFiles, output, haproxyVersion } = details;
-    const changed = [...new Set([...changedFiles, ...this.#file.changedAgainstLast(config.texts)])];
-    const diff = this.#file.diffAgainstLast(config.texts);
+    const file = this.#file;
+    if (file === undefined || (result.ok && result.generation === undefined)) return; // a respawn that had nothing to do
+    this.#writing = this.#writing
+      .then(() => this.#append(file, result, details))
+      .catch((error: unknown) => this.#log?.error({ err: error, reload: result.id }, 'cannot write the reload history'));
+  }
+
+  /** Resolves once every entry recorded so far is on disk (or failed). */
+  async settled(): Promise<void> {
+    await this.#writing;
+  }
+
+  async #append(file: HistoryFile, result: ReloadResult, details: ReloadDetails): Promise<void> {
+    const { config, changedFiles, output } = details;
+    const haproxyVersion = await details.haproxyVersion;
+    const changed = [...new Set([...changedFiles, ...file.changedAgainstLast(config.texts)])];
+    const diff = file.diffAgainstLast(config.texts);
     const entry: HistoryEntry = {
       ...result,
       config: { digest: config.digest, files: config.files, changedFiles: changed.sort() },
@@ -51,7 +72,7 @@ export class ReloadHistory implements ReloadRecords {
       output,
       ...(diff === undefined ? {} : { diff }),
     };
-    await this.#file.append(entry, config.texts);
+    await file.append(entry, config.texts);
   }
 
   last(): ReloadResult | null {

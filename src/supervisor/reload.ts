@@ -35,12 +35,13 @@ export interface ConfigBaseline {
 }
 
 /** What the history learns of a reload besides its result. */
-export type ReloadDetails = { config: LoadedConfig; changedFiles: string[]; output: string[]; haproxyVersion: string | undefined };
+export type ReloadDetails = { config: LoadedConfig; changedFiles: string[]; output: string[]; haproxyVersion: Promise<string | undefined> };
 
 /** Where reloads are numbered (monotonic across supervisor restarts) and recorded (reload-history.ts). */
 export interface ReloadRecords {
   takeId(): number;
-  record(result: ReloadResult, details: ReloadDetails): Promise<void>;
+  /** Must not throw nor make the reload wait: the history is written off the reload's path. */
+  record(result: ReloadResult, details: ReloadDetails): void;
 }
 
 /** Settings of every reload. */
@@ -129,7 +130,7 @@ export class ReloadTransaction {
     if (result.ok) log.info({ result }, 'reload succeeded');
     else log.error({ result }, 'reload failed');
     const lines = [...result.warnings.filter((warning) => warning.startsWith('[')), ...output, ...(result.error?.lines ?? [])];
-    await this.#parts.records.record(result, { config, changedFiles, output: lines, haproxyVersion: await checker.version() });
+    this.#parts.records.record(result, { config, changedFiles, output: lines, haproxyVersion: checker.version() });
     return result;
   }
 

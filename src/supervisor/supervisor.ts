@@ -130,7 +130,8 @@ export class Supervisor implements Daemon {
     return this.#state === 'stopping' ? Promise.reject(ReloadError.stopping()) : this.#parts.envChanger.apply(change);
   }
 
-  history(query: { limit: number; id?: number }): HistoryEntry[] {
+  async history(query: { limit: number; id?: number }): Promise<HistoryEntry[]> {
+    await this.#parts.history.settled(); // what has been recorded is on disk
     return this.#parts.history.query(query);
   }
 
@@ -190,7 +191,7 @@ export class Supervisor implements Daemon {
 
   async #persisted(): Promise<void> {
     this.#save();
-    await this.#store?.settled();
+    await Promise.all([this.#store?.settled(), this.#parts.history.settled()]);
   }
 
   #save(): void {

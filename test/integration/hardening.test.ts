@@ -48,6 +48,7 @@ describe('the run dir', () => {
     expect(started.exitCode, String(started.stderr)).toBe(0);
     try {
       const active = (await sandbox.status()).generations.find((generation) => generation.state === 'active');
+      await sandbox.cli(['history']); // the history is written off the reload's path: this waits for it
       const run = (name: string): string => path.join(sandbox.runDir, name);
       expect(modeOf(sandbox.runDir)).toBe('700');
       const files = ['supervisor.pid', 'state.json', 'supervisor.cfg', 'supervisor.log', 'control.sock', 'history.jsonl', 'last-config.json'];

@@ -19,7 +19,7 @@ function daemon(result: ReloadResult): Daemon & { calls: unknown[][] } {
     reload: (mode, trigger) => (calls.push(['reload', mode, trigger]), Promise.resolve(result)),
     stop: (options) => (calls.push(['stop', options]), Promise.resolve()),
     env: (change) => (calls.push(['env', change]), Promise.resolve(envResult)),
-    history: (query) => (calls.push(['history', query]), []),
+    history: (query) => (calls.push(['history', query]), Promise.resolve([])),
     upgrade: () => (calls.push(['upgrade']), Promise.resolve({ ok: true, previous: { pid: 1, version: '0.1.0' }, current: { pid: 2, version: '0.2.0' } })),
   };
 }

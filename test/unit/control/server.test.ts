@@ -26,7 +26,7 @@ const FAILED: ReloadResult = {
 async function serve(daemon: Partial<Daemon>): Promise<string> {
   const runDir = tempDir();
   const env = () => Promise.reject(new Error('not in this test'));
-  const full: Daemon = { status: () => STATUS, reload: () => Promise.resolve(FAILED), stop: () => Promise.resolve(), env, history: () => [], upgrade: () => Promise.reject(new Error('not in this test')), ...daemon };
+  const full: Daemon = { status: () => STATUS, reload: () => Promise.resolve(FAILED), stop: () => Promise.resolve(), env, history: () => Promise.resolve([]), upgrade: () => Promise.reject(new Error('not in this test')), ...daemon };
   servers.push(await ControlServer.listen(path.join(runDir, 'control.sock'), full, pino({ level: 'silent' })));
   return runDir;
 }
