@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ReloadResult } from '../control/types.js';
 import { HaproxyCheckError, ReloadError } from '../errors.js';
 import type { Checker } from '../haproxy/check.js';
-import { configFacts } from '../haproxy/config-facts.js';
+import { configFacts, type ConfigFacts } from '../haproxy/config-facts.js';
 import { lintConfig } from '../haproxy/config-lint.js';
 import { saveServerState } from '../haproxy/server-state.js';
 import { loadConfig, type LoadedConfig } from '../haproxy/config-load.js';
@@ -102,8 +102,9 @@ export class ReloadTransaction {
         result.ok = true;
         result.warnings.push('A generation was already serving; nothing to respawn.');
       } else {
-        lint(config, settings.drainTimeoutMs);
-        this.#stateFile = configFacts(config).serverStateFile;
+        const facts = configFacts(config);
+        lint(facts, settings.drainTimeoutMs);
+        this.#stateFile = facts.serverStateFile;
         // A respawn of the configuration the check last passed starts alone: nothing competes with it for the CPU
         // while nothing serves (about a third less time refusing connections).
         const revalidate = batch.mode !== 'respawn' || config.digest !== this.#validated;
@@ -241,8 +242,8 @@ export class ReloadTransaction {
 type Attempt = { generation?: Generation; lines: string[]; detail: string; pid?: number; timedOut?: boolean };
 
 /** Refuses what cannot work under a supervisor (master-worker, an empty file), before anything runs. */
-function lint(config: LoadedConfig, drainTimeoutMs: number): void {
-  const errors = lintConfig(configFacts(config), drainTimeoutMs).filter((finding) => finding.level === 'error');
+function lint(facts: ConfigFacts, drainTimeoutMs: number): void {
+  const errors = lintConfig(facts, drainTimeoutMs).filter((finding) => finding.level === 'error');
   if (errors.length > 0) {
     throw new ReloadError(errors.map((finding) => `${finding.message} ${finding.fix ?? ''}`.trim()).join('\n'), { phase: 'lint' });
   }
