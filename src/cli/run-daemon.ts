@@ -7,6 +7,7 @@ import { installSignalPolicy } from '../supervisor/signal-policy.js';
 import { systemdEvents } from '../supervisor/notify-policy.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { createNotifier } from '../system/notify.js';
+import { pidOneRole } from '../system/pid-one.js';
 import { exitCodeFor } from './exit-codes.js';
 import { formatError, printError } from './output.js';
 import type { DaemonArgs } from './shared-options.js';
@@ -31,6 +32,9 @@ export async function runDaemon(args: DaemonArgs): Promise<number> {
   process.title = 'haproxy-supervisor';
   v8.setFlagsFromString('--optimize-for-size');
   const log = await createLogger(options.logLevel);
+  if (pidOneRole() === 'pid1') {
+    log.warn('running as PID 1 without an init: orphaned processes will stay zombies (Node reaps only its own children); install tini, which the bin puts in front of itself as PID 1, or run the container with --init');
+  }
   const notifier = createNotifier(process.env, (message) => log.warn({ notify: message }, 'sd_notify failed'));
   // Set by `upgrade` in its successor: the predecessor's pid (still alive until this one serves).
   const handoverFrom = Number(process.env['HAPSUP_HANDOVER_FROM']) || undefined;

@@ -18,6 +18,7 @@ import type { MetricsHandle } from '../metrics/attach.js';
 import { RunDirLease } from './run-dir-lease.js';
 import { loadState, snapshot, StateStore } from './state-file.js';
 import { handOver } from './upgrade.js';
+import { pidOneRole } from '../system/pid-one.js';
 
 export type { StopOptions };
 
@@ -108,6 +109,9 @@ export class Supervisor implements Daemon {
   /** Hands the run dir and the live generations over to the supervisor binary found now (upgrade.ts). */
   async upgrade(): Promise<UpgradeResult> {
     if (this.#state !== 'running') throw new UpgradeError(`The supervisor is ${this.#state}; upgrade only a running one.`);
+    if (pidOneRole() !== 'host') {
+      throw new UpgradeError('The supervisor is the main process of a container (PID 1 or behind its init): its exit would end the container and haproxy with it. Roll out a new image instead.');
+    }
     this.#state = 'upgrading';
     this.#parts.liveness.stop();
     await this.#queue.idle();

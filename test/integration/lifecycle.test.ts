@@ -1,5 +1,4 @@
 import { readFileSync, statSync, existsSync } from 'node:fs';
-import http from 'node:http';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -7,25 +6,13 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { CLI, httpConfig, useSandbox, type Sandbox } from '../helpers/harness.js';
 import { isAlive } from '../helpers/os-probes.js';
 import { tcpProxyConfig, useHoldingBackend } from '../helpers/tcp-backend.js';
+import { statusOf as get } from '../helpers/http.js';
 
 const context = useSandbox();
 let sandbox: Sandbox;
 let port: number;
 beforeEach(() => ({ sandbox, port } = context));
 
-function get(url: string): Promise<number> {
-  return new Promise((resolve) => {
-    http
-      .get(url, { agent: false, timeout: 500 }, (response) => {
-        response.resume();
-        response.on('end', () => resolve(response.statusCode ?? 0));
-      })
-      .on('error', () => resolve(0))
-      .on('timeout', function (this: http.ClientRequest) {
-        this.destroy();
-      });
-  });
-}
 
 
 /** Sends raw lines on the control socket; collects reply lines until `count` arrived or the socket closed. */

@@ -1,4 +1,3 @@
-import http from 'node:http';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { sendRequest } from '../../src/control/client.js';
@@ -6,6 +5,7 @@ import type { EnvResult, ReloadResult } from '../../src/control/types.js';
 import { runtimeCommand } from '../../src/haproxy/runtime-api.js';
 import { frontendConfig, httpConfig, useSandbox, type Sandbox } from '../helpers/harness.js';
 import { Probe } from '../helpers/probe.js';
+import { bodyOf } from '../helpers/http.js';
 
 const context = useSandbox();
 let sandbox: Sandbox;
@@ -22,18 +22,7 @@ function maintenanceConfig(): string {
 }
 
 /** One request on a new connection: its body, or '' when it failed. */
-function body(): Promise<string> {
-  return new Promise((resolve) => {
-    const request = http.get({ host: '127.0.0.1', port, path: '/', agent: false, timeout: 2000 }, (response) => {
-      let text = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (text += chunk));
-      response.on('end', () => resolve(text));
-    });
-    request.on('error', () => resolve(''));
-    request.on('timeout', () => request.destroy());
-  });
-}
+const body = (): Promise<string> => bodyOf(port, '/', 2000);
 
 const activeOf = async (): Promise<{ id: number; pid: number } | undefined> => {
   const active = (await sandbox.status()).generations.find((generation) => generation.state === 'active');

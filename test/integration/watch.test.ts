@@ -1,11 +1,11 @@
 import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { freePort, frontendConfig, httpConfig, useSandbox, type Sandbox } from '../helpers/harness.js';
 import { Probe } from '../helpers/probe.js';
+import { bodyOf as body } from '../helpers/http.js';
 
 const context = useSandbox();
 let sandbox: Sandbox;
@@ -14,22 +14,6 @@ beforeEach(() => ({ sandbox, port } = context));
 
 /** Watch timings of the tests: the defaults (250 ms quiet, 2 s max wait). */
 const WATCH = ['--watch'];
-
-function body(target: number, urlPath = '/'): Promise<string> {
-  return new Promise((resolve) => {
-    http
-      .get({ host: '127.0.0.1', port: target, path: urlPath, agent: false, timeout: 1000 }, (response) => {
-        let text = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => (text += chunk));
-        response.on('end', () => resolve(text));
-      })
-      .on('error', () => resolve(''))
-      .on('timeout', function (this: http.ClientRequest) {
-        this.destroy();
-      });
-  });
-}
 
 async function watchReloads(): Promise<Array<{ ok: boolean; triggers: string[] }>> {
   return (await sandbox.status()).reloads.filter((reload) => reload.triggers.includes('watch'));
