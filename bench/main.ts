@@ -9,7 +9,7 @@ import { BENCH_MARKER } from './subjects.js';
 import { ensureAb } from './tools.js';
 
 /**
- * npm run bench [-- --quick | --smoke] [--out DIR]   |   npm run bench -- --render bench/results/<date>.json
+ * npm run bench [-- --quick | --smoke] [--only SECTIONS] [--out DIR]   |   npm run bench -- --render bench/results/<date>.json
  * Full: every mode × ab over c ∈ {100, 200} × every {200, 50} ms × keep-alive or not, plus the per-request probe
  * (c=100 every 200 ms, c=200 every 50 ms); racing; latency on a
  * small and a 5 000-backend config; crash under load (8 kill -9 of the serving haproxy); footprint over 1 000 reloads. --quick: under 3 minutes. --smoke: seconds
@@ -19,6 +19,10 @@ const args = process.argv.slice(2);
 const profile = args.includes('--smoke') ? 'smoke' : args.includes('--quick') ? 'quick' : 'full';
 const outIndex = args.indexOf('--out');
 const outDir = path.resolve(outIndex >= 0 ? (args[outIndex + 1] ?? 'bench/results') : 'bench/results');
+/** `--only load,racing,crash,latency,footprint`: just those sections (iterating on one figure); default all. */
+const onlyIndex = args.indexOf('--only');
+const only = onlyIndex >= 0 ? new Set((args[onlyIndex + 1] ?? '').split(',')) : undefined;
+const runs = (section: 'load' | 'racing' | 'crash' | 'latency' | 'footprint'): boolean => only === undefined || only.has(section);
 
 /** Every combination of clients, reload interval and keep-alive with ab; the probe (new connection each) too. */
 function matrix(seconds: number, headline: { requests: number; seconds: number }): Scenario[] {
@@ -58,7 +62,7 @@ const PLAN = {
     racing: { rounds: 3, perRound: 10 },
     crashKills: 4,
     latency: [['small (1 frontend)', 0, 30]] as Array<[string, number, number]>,
-    footprintReloads: 200,
+    footprintReloads: 1000,
   },
   smoke: {
     scenarios: [
@@ -119,31 +123,34 @@ async function main(): Promise<void> {
     writeFileSync(`${stem}.md`, `${toMarkdown(result)}\n![failed requests per mode](${path.basename(stem)}.svg)\n`);
     writeFileSync(`${stem}.svg`, toSvg(result));
   };
-  for (const scenario of PLAN.scenarios) {
+  for (const scenario of runs('load') ? PLAN.scenarios : []) {
     for (const mode of modes) {
       log(`load (${scenario.tool}): ${mode}, c=${scenario.concurrency}, every ${scenario.intervalMs} ms${scenario.keepAlive ? ', keep-alive' : ''}`);
       result.load.push(await reloadUnderLoad(mode, scenario, PLAN.settleMs));
     }
     save();
   }
-  for (const mode of ['init-x', 'supervisor-cli'] as const) {
+  for (const mode of runs('racing') ? (['init-x', 'supervisor-cli'] as const) : []) {
     log(`racing: ${mode}`);
     result.racing.push(await racingTriggers(mode, PLAN.racing.rounds, PLAN.racing.perRound, PLAN.settleMs));
   }
   save();
-  for (const mode of profile === 'smoke' ? (['supervisor-hup'] as const) : (['init-x', 'master-worker', 'supervisor-hup'] as const)) {
+  const crashModes = profile === 'smoke' ? (['supervisor-hup'] as const) : (['init-x', 'master-worker', 'supervisor-hup'] as const);
+  for (const mode of runs('crash') ? crashModes : []) {
     log(`crash under load: ${mode}, ${PLAN.crashKills} kills`);
     result.crash?.push(await crashUnderLoad(mode, PLAN.crashKills));
   }
   save();
-  for (const [name, backends, reloads] of PLAN.latency) {
+  for (const [name, backends, reloads] of runs('latency') ? PLAN.latency : []) {
     log(`latency: ${name}`);
     result.latency.push(...(await reloadLatency(name, backends, reloads)));
     save();
   }
-  log(`footprint: ${PLAN.footprintReloads} reloads`);
-  result.footprint = await supervisorFootprint(PLAN.footprintReloads);
-  save();
+  if (runs('footprint')) {
+    log(`footprint: ${PLAN.footprintReloads} reloads`);
+    result.footprint = await supervisorFootprint(PLAN.footprintReloads);
+    save();
+  }
   process.stdout.write(`${toMarkdown(result)}\nWritten to ${outDir}\n`);
 }
 

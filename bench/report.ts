@@ -35,11 +35,56 @@ function failureKinds(row: LoadRow): string {
   return kinds.join(', ') || '-';
 }
 
+/** One target of the issues, as this run measured it: `met` is undefined when the run did not measure it. */
+export type TargetRow = { target: string; measured: string; met: boolean | undefined };
+
+const SUPERVISOR_MODES = new Set<LoadRow['mode']>(['supervisor-cli', 'supervisor-hup']);
+
+/** The targets beside the anchors measured in the same run (raw haproxy, `node -e ''`, seed 001's figures). */
+export function targets(result: BenchResult): TargetRow[] {
+  const rows: TargetRow[] = [];
+  const small = (key: LatencyRow['key']): number | undefined => result.latency.find((row) => row.key === key && row.config.startsWith('small'))?.ms.median;
+  const [raw, daemon, cli, node] = [small('raw'), small('daemon'), small('cli'), small('node')];
+  if (raw !== undefined && daemon !== undefined) {
+    const ratio = daemon / raw;
+    rows.push({ target: 'daemon-side reload ≤ 1.1× raw `haproxy -D -x -sf` (small config, medians)', measured: `${daemon} vs ${raw} ms (${ratio.toFixed(2)}×)`, met: ratio <= 1.1 });
+  }
+  if (daemon !== undefined && cli !== undefined && node !== undefined) {
+    const bound = node + 30 + daemon;
+    rows.push({ target: "CLI `reload` round trip ≤ `node -e ''` + 30 ms + daemon-side reload", measured: `${cli} ms vs ${node} + 30 + ${daemon} = ${Math.round(bound * 10) / 10} ms`, met: cli <= bound });
+  }
+  const footprint = (prefix: string): FootprintRow | undefined => result.footprint.find((row) => row.when.startsWith(prefix));
+  const [start, hundred, end, drained] = [footprint('after start'), footprint('after 100 '), result.footprint.find((row) => /after \d+ reloads/.test(row.when) && !row.when.startsWith('after 100 ')), footprint('after they drained')];
+  if (end !== undefined) rows.push({ target: `RSS ≤ 60 MiB ${end.when}, watcher on`, measured: `${end.rssMiB} MiB (${start?.rssMiB ?? '?'} after start)`, met: end.rssMiB <= 60 });
+  if (hundred !== undefined && end !== undefined) {
+    const growth = (end.rssMiB / hundred.rssMiB - 1) * 100;
+    rows.push({ target: `RSS growth ≤ 10 % from 100 reloads to ${end.when.replace('after ', '')}`, measured: `${hundred.rssMiB} → ${end.rssMiB} MiB (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} %)`, met: growth <= 10 });
+  }
+  if (start !== undefined && drained !== undefined) rows.push({ target: 'no fd growth (after start vs once the old generations drained)', measured: `${start.fds} → ${drained.fds}`, met: drained.fds <= start.fds });
+  for (const row of result.load.filter((candidate) => candidate.tls === true && SUPERVISOR_MODES.has(candidate.mode))) {
+    rows.push({
+      target: `0 failed over TLS, c=${row.concurrency}, a reload every ${row.intervalMs} ms (seed 001's reload-socket: 0)`,
+      measured: `${MODE_LABELS[row.mode]}: ${row.aborted ? 'ab aborted' : `${row.failed} failed of ${row.requests}`}, ${row.reloads} reloads`,
+      met: !row.aborted && row.failed === 0,
+    });
+  }
+  for (const row of result.load.filter((candidate) => candidate.tls !== true && !candidate.keepAlive && candidate.concurrency === 200 && candidate.intervalMs === 50 && SUPERVISOR_MODES.has(candidate.mode))) {
+    rows.push({ target: `0 failed at c=200, a reload every 50 ms (${row.tool})`, measured: `${MODE_LABELS[row.mode]}: ${row.aborted ? 'ab aborted' : `${row.failed} failed of ${row.requests}`}, ${row.reloads} reloads`, met: !row.aborted && row.failed === 0 });
+  }
+  return rows;
+}
+
 /** The results as markdown tables. */
 export function toMarkdown(result: BenchResult): string {
   const lines: string[] = [];
   lines.push(`# haproxy-supervisor benchmark, ${result.date}`, '');
   lines.push(`${result.machine.cpus} CPUs, ${result.machine.memoryGiB} GiB, Node ${result.machine.node}, ${result.machine.haproxy}, Linux ${result.machine.kernel}. Command: \`${result.command}\`.`, '');
+  const goals = targets(result);
+  if (goals.length > 0) {
+    lines.push('## Targets', '', '| target | measured in this run | |', '|---|---|---|');
+    for (const goal of goals) lines.push(`| ${goal.target} | ${goal.measured} | ${goal.met === undefined ? '-' : goal.met ? 'met' : '**missed**'} |`);
+    lines.push('');
+  }
   const scenarios = [...new Set(result.load.map(scenarioName))];
   for (const scenario of scenarios) {
     lines.push(`## Reload under load: ${scenario}`, '');

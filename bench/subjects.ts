@@ -9,6 +9,7 @@ import { execa } from 'execa';
 import { haproxyPids, killAll } from '../test/helpers/haproxy-processes.js';
 import { frontendConfig } from '../test/helpers/configs.js';
 import { isAlive } from '../test/helpers/os-probes.js';
+import { DAEMON_NODE_FLAGS } from '../src/cli/commands/start.js';
 
 /** Marker in every bench temp dir (processes are attributed to a run by it). */
 export const BENCH_MARKER = 'hs-bench-';
@@ -83,7 +84,7 @@ export class Subject {
     if (this.mode === 'master-worker') {
       this.#child = spawn('haproxy', ['-W', '-db', '-f', this.config], { stdio: 'ignore', detached: true });
     } else if (this.mode.startsWith('supervisor')) {
-      this.#child = spawn('node', ['--max-semi-space-size=1', CLI, 'run', '-f', this.config, '--run-dir', this.runDir, '--log-level', 'warn'], { stdio: 'ignore', detached: true });
+      this.#child = spawn('node', [...DAEMON_NODE_FLAGS, CLI, 'run', '-f', this.config, '--run-dir', this.runDir, '--log-level', 'warn'], { stdio: 'ignore', detached: true });
       await this.#until(async () => (await execa('node', [CLI, 'status', '--run-dir', this.runDir], { reject: false })).exitCode === 0);
       this.#firstReloadId = await this.lastReloadId();
     } else {
@@ -112,7 +113,8 @@ export class Subject {
         ok = this.#child?.kill('SIGUSR2') ?? false;
         break;
       case 'supervisor-cli':
-        ok = (await execa('node', [CLI, 'reload', '--run-dir', this.runDir], { reject: false })).exitCode === 0;
+        // The installed bin as ExecReload= and init scripts run it: through its shebang (sh, then node).
+        ok = (await execa(CLI, ['reload', '--run-dir', this.runDir], { reject: false })).exitCode === 0;
         break;
       case 'supervisor-hup':
         ok = this.#child?.kill('SIGHUP') ?? false;

@@ -95,9 +95,16 @@ function accepts(command: string, positional: string[]): boolean {
   return true;
 }
 
-/** Runs a client command without yargs; false when argv needs the full parser. */
+/** Runs a client command, or the daemon (`run`), without yargs; false when argv needs the full parser. */
 export async function runFast(argv: string[]): Promise<boolean> {
   const [command, ...rest] = argv;
+  if (command === 'run') {
+    const options = (await import('./run-argv.js')).parseRunArgs(rest, process.env);
+    if (options === undefined) return false;
+    const { runDaemon } = await import('./run-daemon.js');
+    await handle(runDaemon)(options);
+    return true;
+  }
   const shape = command === undefined ? undefined : SHAPES[command];
   if (command === undefined || shape === undefined) return false;
   const parsed = parse(shape, rest);

@@ -24,7 +24,7 @@ describe('the npm package', () => {
     const root = path.join(prefix, 'lib', 'node_modules', 'haproxy-supervisor');
     for (const shipped of ['init/haproxy-supervisor', 'systemd/haproxy-supervisor.service', 'examples/maintenance/haproxy.cfg', 'dist/cli/main.js']) expect(existsSync(path.join(root, shipped)), shipped).toBe(true);
     const dependencies = readdirSync(path.join(root, 'node_modules'));
-    for (const development of ['vitest', 'typescript', 'eslint', '@types']) expect(dependencies).not.toContain(development);
+    for (const development of ['vitest', 'typescript', 'eslint', '@types', 'execa', 'yaml']) expect(dependencies).not.toContain(development);
 
     // The bin through its shebang, as an operator runs it.
     const bin = path.join(prefix, 'bin', 'haproxy-supervisor');

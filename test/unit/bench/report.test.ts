@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { targets, toMarkdown, type BenchResult } from '../../../bench/report.js';
+
+const ms = (median: number) => ({ n: 30, min: median, median, p95: median, max: median });
+
+function result(overrides: Partial<BenchResult> = {}): BenchResult {
+  return {
+    date: '2026-11-30',
+    machine: { cpus: 2, memoryGiB: 24, node: 'v20.20.2', haproxy: 'haproxy 2.6.12', kernel: '6.1' },
+    command: 'npm run bench -- --quick',
+    load: [],
+    racing: [],
+    crash: [],
+    latency: [
+      { config: 'small (1 frontend)', what: 'raw', ms: ms(35), key: 'raw' },
+      { config: 'small (1 frontend)', what: 'node', ms: ms(50), key: 'node' },
+      { config: 'small (1 frontend)', what: 'daemon', ms: ms(38), key: 'daemon' },
+      { config: 'small (1 frontend)', what: 'cli', ms: ms(115), key: 'cli' },
+    ],
+    footprint: [
+      { when: 'after start', rssMiB: 56, fds: 23, liveGenerations: 1 },
+      { when: 'after 100 reloads', rssMiB: 60, fds: 27, liveGenerations: 2 },
+      { when: 'after 1000 reloads', rssMiB: 63, fds: 28, liveGenerations: 2 },
+      { when: 'after they drained', rssMiB: 63, fds: 23, liveGenerations: 1 },
+    ],
+    ...overrides,
+  };
+}
+
+describe('bench targets', () => {
+  it('judges each target from the same run\'s anchors', () => {
+    const rows = targets(result());
+    expect(rows.map((row) => [row.target.split(' ')[0], row.met])).toEqual([
+      ['daemon-side', true], // 38 / 35 = 1.09
+      ['CLI', true], // 115 ≤ 50 + 30 + 38
+      ['RSS', false], // 63 > 60
+      ['RSS', true], // +5 %
+      ['no', true], // 23 → 23
+    ]);
+    expect(rows[0]?.measured).toBe('38 vs 35 ms (1.09×)');
+    expect(rows[2]?.measured).toBe('63 MiB (56 after start)');
+  });
+
+  it('misses what is over the bound, and renders missed in bold', () => {
+    const slow = result({ latency: [{ config: 'small (1 frontend)', what: 'raw', ms: ms(30), key: 'raw' }, { config: 'small (1 frontend)', what: 'daemon', ms: ms(40), key: 'daemon' }] });
+    expect(targets(slow)[0]).toMatchObject({ met: false, measured: '40 vs 30 ms (1.33×)' });
+    expect(toMarkdown(slow)).toContain('| **missed** |');
+  });
+
+  it('lists the supervisor over TLS beside seed 001, failing rows as missed', () => {
+    const row = { tool: 'ab', concurrency: 100, intervalMs: 200, keepAlive: false, requests: 10_000, seconds: 30, tls: true, failed: 2, failures: {}, meanMs: 50, p95Ms: 90, aborted: false, triggers: 30, reloads: 30, orphans: 0 } as const;
+    const rows = targets(result({ load: [{ ...row, mode: 'supervisor-hup' }, { ...row, mode: 'legacy' }] }));
+    const tls = rows.filter((goal) => goal.target.includes('TLS'));
+    expect(tls).toHaveLength(1);
+    expect(tls[0]).toMatchObject({ met: false });
+    expect(tls[0]?.measured).toContain('2 failed of 10000');
+  });
+});
