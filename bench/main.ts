@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { haproxyPids, killAll } from '../test/helpers/haproxy-processes.js';
 import { toMarkdown, toSvg, type BenchResult } from './report.js';
-import { crashUnderLoad, MODES, racingTriggers, reloadLatency, reloadUnderLoad, supervisorFootprint, type Scenario } from './sections.js';
+import { crashUnderLoad, dependencyCosts, MODES, racingTriggers, reloadLatency, reloadUnderLoad, supervisorFootprint, type Scenario } from './sections.js';
+import { DAEMON_NODE_FLAGS } from '../src/cli/commands/start.js';
 import { BENCH_MARKER } from './subjects.js';
 import { ensureAb } from './tools.js';
 
@@ -149,6 +150,8 @@ async function main(): Promise<void> {
   if (runs('footprint')) {
     log(`footprint: ${PLAN.footprintReloads} reloads`);
     result.footprint = await supervisorFootprint(PLAN.footprintReloads);
+    log('footprint: what each dependency costs at start');
+    result.dependencies = await dependencyCosts(DAEMON_NODE_FLAGS);
     save();
   }
   process.stdout.write(`${toMarkdown(result)}\nWritten to ${outDir}\n`);

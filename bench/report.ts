@@ -1,5 +1,5 @@
 import { MODE_LABELS } from './subjects.js';
-import type { CrashRow, FootprintRow, LatencyRow, LoadRow, RaceRow } from './sections.js';
+import type { CrashRow, DependencyRow, FootprintRow, LatencyRow, LoadRow, RaceRow } from './sections.js';
 
 /** Everything one bench run measured. */
 export type BenchResult = {
@@ -11,6 +11,7 @@ export type BenchResult = {
   crash?: CrashRow[];
   latency: LatencyRow[];
   footprint: FootprintRow[];
+  dependencies?: DependencyRow[];
 };
 
 /** What each mode is in the crash table (nothing is reloaded there). */
@@ -118,6 +119,11 @@ export function toMarkdown(result: BenchResult): string {
   if (result.footprint.length > 0) {
     lines.push('## Supervisor footprint', '', '| when | RSS MiB | open fds | haproxy alive |', '|---|---:|---:|---:|');
     for (const row of result.footprint) lines.push(`| ${row.when} | ${row.rssMiB} | ${row.fds} | ${row.liveGenerations} |`);
+    lines.push('');
+  }
+  if ((result.dependencies ?? []).length > 0) {
+    lines.push('## What each dependency costs at start (a fresh node with the daemon\'s flags, median of 3, over bare node)', '', '| module | loaded | RSS MiB | heap MiB |', '|---|---|---:|---:|');
+    for (const row of result.dependencies ?? []) lines.push(`| ${row.module} | ${row.when} | ${row.module === '(bare node)' ? row.rssMiB : `+${row.rssMiB}`} | ${row.module === '(bare node)' ? row.heapMiB : `+${row.heapMiB}`} |`);
     lines.push('');
   }
   return lines.join('\n');

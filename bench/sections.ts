@@ -1,4 +1,6 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { sendRequest } from '../src/control/client.js';
@@ -149,6 +151,44 @@ export async function supervisorFootprint(reloads: number): Promise<FootprintRow
     rows.push({ when: 'after they drained', ...footprint(pid), liveGenerations: subject.haproxyCount() });
   } finally {
     await subject.stop();
+  }
+  return rows;
+}
+
+export type DependencyRow = { module: string; when: string; rssMiB: number; heapMiB: number };
+
+const DAEMON_GRAPH = 'dist/cli/run-daemon.js';
+
+/** Which modules the daemon loads, and when (the issue's "measure what each dependency costs at start"). */
+const DEPENDENCIES: Array<[string, string]> = [
+  ['(bare node)', 'always'],
+  ['pino', 'daemon: logging'],
+  ['chokidar', 'daemon: --watch (the default)'],
+  ['diff', 'daemon: reload history'],
+  ['prom-client', 'daemon: only with --metrics-listen'],
+  ['pino-pretty', 'daemon: only when stdout is a terminal'],
+  ['yargs', 'CLI: --help, completion, unusual arguments; not the daemon'],
+  ['execa', 'tests and bench only (dev dependency)'],
+  [DAEMON_GRAPH, 'the daemon as `run` loads it (pino, chokidar, diff and its own modules)'],
+];
+
+/** RSS and heap of a fresh `node` (with the daemon's flags) after importing each module alone, over bare node. */
+export async function dependencyCosts(nodeFlags: string[]): Promise<DependencyRow[]> {
+  const measure = async (module: string | undefined): Promise<{ rss: number; heap: number }> => {
+    const specifier = module === DAEMON_GRAPH ? pathToFileURL(path.join(path.dirname(CLI), 'run-daemon.js')).href : module;
+    const load = specifier === undefined ? 'Promise.resolve()' : `import(${JSON.stringify(specifier)})`;
+    const script = `${load}.then(() => setTimeout(() => { const s = require('fs').readFileSync('/proc/self/status', 'utf8'); console.log(JSON.stringify({ rss: Number(/VmRSS:\\s+(\\d+)/.exec(s)[1]) / 1024, heap: process.memoryUsage().heapUsed / 2 ** 20 })); }, 100))`;
+    const runs = [];
+    for (let index = 0; index < 3; index++) runs.push(JSON.parse(String((await execa('node', [...nodeFlags, '-e', script], { cwd: path.dirname(path.dirname(path.dirname(CLI))) })).stdout)) as { rss: number; heap: number });
+    runs.sort((a, b) => a.rss - b.rss);
+    return runs[1] ?? { rss: 0, heap: 0 };
+  };
+  const bare = await measure(undefined);
+  const rows: DependencyRow[] = [];
+  for (const [module, when] of DEPENDENCIES) {
+    const cost = module === '(bare node)' ? bare : await measure(module);
+    const round = (value: number): number => Math.round(value * 10) / 10;
+    rows.push({ module, when, rssMiB: round(module === '(bare node)' ? cost.rss : cost.rss - bare.rss), heapMiB: round(module === '(bare node)' ? cost.heap : cost.heap - bare.heap) });
   }
   return rows;
 }

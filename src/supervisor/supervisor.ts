@@ -19,7 +19,6 @@ import { RunDirLease } from './run-dir-lease.js';
 import { loadState, snapshot, StateStore } from './state-file.js';
 import { handOver } from './upgrade.js';
 import { pidOneRole } from '../system/pid-one.js';
-import { IdleGc } from '../system/idle-gc.js';
 
 export type { StopOptions };
 
@@ -39,8 +38,6 @@ export class Supervisor implements Daemon {
   readonly #handoverFrom: number | undefined;
   #store: StateStore | undefined;
   #metrics: MetricsHandle | undefined;
-  /** Collects after reloads, once quiet: RSS stays flat over thousands of reloads (bench: footprint). */
-  readonly #idleGc = new IdleGc({ quietMs: 200, minIntervalMs: 1000 });
   #state: Status['supervisor']['state'] = 'starting';
   #stopping: Promise<void> | undefined;
   #stoppedResolve!: () => void;
@@ -158,7 +155,6 @@ export class Supervisor implements Daemon {
 
   /** Closes the control socket and releases the pidfile; call after stop. */
   async close(): Promise<void> {
-    this.#idleGc.cancel();
     await this.#lease.close();
     await this.#metrics?.close();
     this.#metrics = undefined;
@@ -194,7 +190,6 @@ export class Supervisor implements Daemon {
     this.#metrics?.reloaded(result);
     this.#save();
     if (this.#state !== 'starting') this.#events?.reloadFinished(result, this.status(false));
-    this.#idleGc.poke();
     return result;
   }
 
