@@ -54,8 +54,10 @@ export function targets(result: BenchResult): TargetRow[] {
     const bound = node + 30 + daemon;
     rows.push({ target: "CLI `reload` round trip ≤ `node -e ''` + 30 ms + daemon-side reload", measured: `${cli} ms vs ${node} + 30 + ${daemon} = ${Math.round(bound * 10) / 10} ms`, met: cli <= bound });
   }
-  const footprint = (prefix: string): FootprintRow | undefined => result.footprint.find((row) => row.when.startsWith(prefix));
-  const [start, hundred, end, drained] = [footprint('after start'), footprint('after 100 '), result.footprint.find((row) => /after \d+ reloads/.test(row.when) && !row.when.startsWith('after 100 ')), footprint('after they drained')];
+  const during = result.footprint.filter((row) => row.phase === 'reloads');
+  const end = during.at(-1);
+  const hundred = during.find((row) => row.reloads === 100 && row !== end);
+  const [start, drained] = [result.footprint.find((row) => row.phase === 'start'), result.footprint.find((row) => row.phase === 'drained')];
   if (end !== undefined) rows.push({ target: `RSS ≤ 60 MiB ${end.when}, watcher on`, measured: `${end.rssMiB} MiB (${start?.rssMiB ?? '?'} after start)`, met: end.rssMiB <= 60 });
   if (hundred !== undefined && end !== undefined) {
     const growth = (end.rssMiB / hundred.rssMiB - 1) * 100;

@@ -123,7 +123,8 @@ export async function reloadLatency(configName: string, backends: number, reload
   return rows;
 }
 
-export type FootprintRow = { when: string; rssMiB: number; fds: number; liveGenerations: number };
+/** `phase` and `reloads` (done by then) place the row for the targets table (report.ts). */
+export type FootprintRow = { when: string; phase?: 'start' | 'reloads' | 'drained'; reloads?: number; rssMiB: number; fds: number; liveGenerations: number };
 
 function footprint(pid: number): { rssMiB: number; fds: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -138,17 +139,17 @@ export async function supervisorFootprint(reloads: number): Promise<FootprintRow
   try {
     await subject.start();
     const pid = subject.supervisorPid ?? 0;
-    rows.push({ when: 'after start', ...footprint(pid), liveGenerations: subject.haproxyCount() });
+    rows.push({ when: 'after start', phase: 'start', reloads: 0, ...footprint(pid), liveGenerations: subject.haproxyCount() });
     for (let index = 0; index < reloads; index++) {
       await sendRequest(subject.runDir, { cmd: 'reload', mode: 'reload' });
       // The growth target is measured from here (V8's heap and code caches have settled) to the end.
-      if (index + 1 === 100 && reloads > 100) rows.push({ when: 'after 100 reloads', ...footprint(pid), liveGenerations: subject.haproxyCount() });
+      if (index + 1 === 100 && reloads > 100) rows.push({ when: 'after 100 reloads', phase: 'reloads', reloads: 100, ...footprint(pid), liveGenerations: subject.haproxyCount() });
     }
-    rows.push({ when: `after ${reloads} reloads`, ...footprint(pid), liveGenerations: subject.haproxyCount() });
+    rows.push({ when: `after ${reloads} reloads`, phase: 'reloads', reloads, ...footprint(pid), liveGenerations: subject.haproxyCount() });
     const deadline = Date.now() + 30_000;
     while (subject.haproxyCount() > 1 && Date.now() < deadline) await sleep(100);
     await sleep(1000);
-    rows.push({ when: 'after they drained', ...footprint(pid), liveGenerations: subject.haproxyCount() });
+    rows.push({ when: 'after they drained', phase: 'drained', reloads, ...footprint(pid), liveGenerations: subject.haproxyCount() });
   } finally {
     await subject.stop();
   }
@@ -157,11 +158,8 @@ export async function supervisorFootprint(reloads: number): Promise<FootprintRow
 
 export type DependencyRow = { module: string; when: string; rssMiB: number; heapMiB: number };
 
-const DAEMON_GRAPH = 'dist/cli/run-daemon.js';
-
 /** Which modules the daemon loads, and when (the issue's "measure what each dependency costs at start"). */
-const DEPENDENCIES: Array<[string, string]> = [
-  ['(bare node)', 'always'],
+const DEPENDENCIES: Array<[module: string, when: string]> = [
   ['pino', 'daemon: logging'],
   ['chokidar', 'daemon: --watch (the default)'],
   ['diff', 'daemon: reload history'],
@@ -169,26 +167,29 @@ const DEPENDENCIES: Array<[string, string]> = [
   ['pino-pretty', 'daemon: only when stdout is a terminal'],
   ['yargs', 'CLI: --help, completion, unusual arguments; not the daemon'],
   ['execa', 'tests and bench only (dev dependency)'],
-  [DAEMON_GRAPH, 'the daemon as `run` loads it (pino, chokidar, diff and its own modules)'],
+  ['dist/cli/run-daemon.js', 'the daemon as `run` loads it (pino, chokidar, diff and its own modules)'],
 ];
 
-/** RSS and heap of a fresh `node` (with the daemon's flags) after importing each module alone, over bare node. */
+/** RSS and heap (MiB) of a fresh `node` with `nodeFlags` once `specifier` is imported (nothing: bare node), median of 3. */
+async function nodeFootprint(nodeFlags: string[], specifier: string | undefined): Promise<{ rss: number; heap: number }> {
+  const load = specifier === undefined ? 'Promise.resolve()' : `import(${JSON.stringify(specifier)})`;
+  const script = `${load}.then(() => setTimeout(() => { const s = require('fs').readFileSync('/proc/self/status', 'utf8'); console.log(JSON.stringify({ rss: Number(/VmRSS:\\s+(\\d+)/.exec(s)[1]) / 1024, heap: process.memoryUsage().heapUsed / 2 ** 20 })); }, 100))`;
+  const runs: Array<{ rss: number; heap: number }> = [];
+  // From the project's root, where its node_modules resolve the bare names.
+  for (let index = 0; index < 3; index++) runs.push(JSON.parse(String((await execa('node', [...nodeFlags, '-e', script], { cwd: PROJECT_ROOT })).stdout)) as { rss: number; heap: number });
+  return runs.sort((a, b) => a.rss - b.rss)[1] ?? { rss: 0, heap: 0 };
+}
+
+const PROJECT_ROOT = path.resolve(path.dirname(CLI), '../..');
+
+/** Bare node, then each module alone over bare node. */
 export async function dependencyCosts(nodeFlags: string[]): Promise<DependencyRow[]> {
-  const measure = async (module: string | undefined): Promise<{ rss: number; heap: number }> => {
-    const specifier = module === DAEMON_GRAPH ? pathToFileURL(path.join(path.dirname(CLI), 'run-daemon.js')).href : module;
-    const load = specifier === undefined ? 'Promise.resolve()' : `import(${JSON.stringify(specifier)})`;
-    const script = `${load}.then(() => setTimeout(() => { const s = require('fs').readFileSync('/proc/self/status', 'utf8'); console.log(JSON.stringify({ rss: Number(/VmRSS:\\s+(\\d+)/.exec(s)[1]) / 1024, heap: process.memoryUsage().heapUsed / 2 ** 20 })); }, 100))`;
-    const runs = [];
-    for (let index = 0; index < 3; index++) runs.push(JSON.parse(String((await execa('node', [...nodeFlags, '-e', script], { cwd: path.dirname(path.dirname(path.dirname(CLI))) })).stdout)) as { rss: number; heap: number });
-    runs.sort((a, b) => a.rss - b.rss);
-    return runs[1] ?? { rss: 0, heap: 0 };
-  };
-  const bare = await measure(undefined);
-  const rows: DependencyRow[] = [];
+  const round = (value: number): number => Math.round(value * 10) / 10;
+  const bare = await nodeFootprint(nodeFlags, undefined);
+  const rows: DependencyRow[] = [{ module: '(bare node)', when: 'always', rssMiB: round(bare.rss), heapMiB: round(bare.heap) }];
   for (const [module, when] of DEPENDENCIES) {
-    const cost = module === '(bare node)' ? bare : await measure(module);
-    const round = (value: number): number => Math.round(value * 10) / 10;
-    rows.push({ module, when, rssMiB: round(module === '(bare node)' ? cost.rss : cost.rss - bare.rss), heapMiB: round(module === '(bare node)' ? cost.heap : cost.heap - bare.heap) });
+    const cost = await nodeFootprint(nodeFlags, module.startsWith('dist/') ? pathToFileURL(path.join(PROJECT_ROOT, module)).href : module);
+    rows.push({ module, when, rssMiB: round(cost.rss - bare.rss), heapMiB: round(cost.heap - bare.heap) });
   }
   return rows;
 }

@@ -14,6 +14,7 @@ import { statusCommand } from './commands/status.js';
 import { stopCommand } from './commands/stop.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { clientOptions, daemonOptions } from './shared-options.js';
+import { OPTION_ENV_PREFIX as ENV_PREFIX, optionEnvName } from '../config/options.js';
 import { formatError, printError } from './output.js';
 
 /**
@@ -23,13 +24,12 @@ import { formatError, printError } from './output.js';
  */
 function keepOnlyOptionVariables(): void {
   const names = [...Object.keys(daemonOptions), ...Object.keys(clientOptions), 'log-file', 'hard', 'watch', 'interval', 'dry-run', 'all'];
-  const known = new Set(names.map((name) => `${ENV_PREFIX}_${name.toUpperCase().replace(/-/g, '_')}`));
+  const known = new Set(names.map(optionEnvName));
   for (const key of Object.keys(process.env)) {
     if (key.startsWith(`${ENV_PREFIX}_`) && !known.has(key)) delete process.env[key];
   }
 }
 
-const ENV_PREFIX = 'HAPROXY_SUPERVISOR';
 keepOnlyOptionVariables();
 
 /** Maps argv to a command; every option can also come from HAPROXY_SUPERVISOR_* (e.g. HAPROXY_SUPERVISOR_RUN_DIR). */

@@ -1,4 +1,4 @@
-import { flagName, OPTION_SPECS, type PartialOptions } from '../config/options.js';
+import { flagName, OPTION_SPECS, optionEnvName, type PartialOptions } from '../config/options.js';
 
 type Spec = (typeof OPTION_SPECS)[keyof typeof OPTION_SPECS];
 
@@ -17,7 +17,7 @@ for (const [name, spec] of Object.entries(OPTION_SPECS) as Array<[string, Spec]>
  * returns undefined: yargs then parses it, and explains what is wrong, exactly as before.
  */
 export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv): PartialOptions | undefined {
-  for (const flag of BY_FLAG.keys()) if (env[`HAPROXY_SUPERVISOR_${flag.toUpperCase().replace(/-/g, '_')}`] !== undefined) return undefined;
+  for (const flag of BY_FLAG.keys()) if (env[optionEnvName(flag)] !== undefined) return undefined;
   const options: Record<string, string | number | boolean | string[]> = {};
   for (let index = 0; index < argv.length; index++) {
     const arg = argv[index] ?? '';

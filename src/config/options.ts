@@ -58,6 +58,13 @@ export function flagName(name: string): string {
   return name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 }
 
+/** The variable that sets an option when it is not on the command line (yargs' `.env`): `run-dir` → HAPROXY_SUPERVISOR_RUN_DIR. */
+export function optionEnvName(flag: string): string {
+  return `${OPTION_ENV_PREFIX}_${flag.toUpperCase().replace(/-/g, '_')}`;
+}
+
+export const OPTION_ENV_PREFIX = 'HAPROXY_SUPERVISOR';
+
 /** Only the run dir: what client commands (reload, status, stop…) need. */
 export function resolveRunDir(runDir: string | undefined): string {
   return path.resolve(runDir ?? defaultRunDir());

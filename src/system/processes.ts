@@ -110,51 +110,61 @@ export function listeningSockets(): ListeningSocket[] {
   return [...parseProcNetTcp(tableLines('/proc/net/tcp', isListenLine), 4), ...parseProcNetTcp(tableLines('/proc/net/tcp6', isListenLine), 6)];
 }
 
-const isListenLine = (line: string): boolean => /^\s*\d+: \S+ \S+ 0A /.test(line);
+/** A /proc/net/tcp{,6} line in LISTEN state (`st` 0A). */
+export const isListenLine = (line: string): boolean => /^\s*\d+: \S+ \S+ 0A /.test(line);
 
-/** One reused chunk: well under glibc's mmap threshold (128 KiB), see tcpLines. */
+/** A /proc/net/tcp{,6} line whose inode (the 10th field) is one of `inodes`: TIME_WAIT lines (inode 0) never are. */
+export const hasInodeIn =
+  (inodes: Set<number>) =>
+  (line: string): boolean =>
+    inodes.has(Number(line.trim().split(/\s+/, 10)[9]));
+
+/** The header line and the lines `keep` accepts, as one text for the parsers below. */
+export function selectLines(lines: Iterable<string>, keep: (line: string) => boolean): string {
+  const kept: string[] = [];
+  let header: string | undefined;
+  for (const line of lines) {
+    if (header === undefined) header = line;
+    else if (keep(line)) kept.push(line);
+  }
+  return header === undefined ? '' : [header, ...kept].join('\n');
+}
+
+/** One reused chunk: well under glibc's mmap threshold (128 KiB), see tableLines. */
 const CHUNK = Buffer.allocUnsafeSlow(64 * 1024);
 
-
-/**
- * The header and the lines `keep` accepts of a /proc/net table (tcp, tcp6, unix), read in 64 KiB chunks ('' when it
- * cannot be read). On a busy load balancer the table holds tens of thousands of TIME_WAIT lines, megabytes, read on every
- * `status` and metrics scrape: reading it whole allocated one buffer and one string of that size each time, and
- * after the first such free glibc raises its mmap threshold, so later allocations fragmented the heap for good
- * (bench: RSS after 1 000 reloads 72 → 63 MiB with 10 000 TIME_WAIT sockets).
- */
-export function tableLines(file: string, keep: (line: string) => boolean): string {
+/** The lines of a file read in CHUNK-sized pieces (none when it cannot be opened; what was read if it vanishes). */
+function* chunkedLines(file: string): Generator<string> {
   let fd: number;
   try {
     fd = openSync(file, 'r');
   } catch {
-    return '';
+    return;
   }
-  const kept: string[] = [];
-  let header: string | undefined;
   let partial = '';
   try {
     for (let read = readSync(fd, CHUNK); read > 0; read = readSync(fd, CHUNK)) {
       const lines = (partial + CHUNK.toString('latin1', 0, read)).split('\n');
       partial = lines.pop() ?? '';
-      for (const line of lines) {
-        if (header === undefined) header = line;
-        else if (keep(line)) kept.push(line);
-      }
+      yield* lines;
     }
   } catch {
     // The table changed or vanished under us: what was read is what there is.
   } finally {
     closeSync(fd);
   }
-  if (partial !== '' && header !== undefined && keep(partial)) kept.push(partial);
-  return header === undefined ? '' : [header, ...kept].join('\n');
+  if (partial !== '') yield partial;
 }
 
-/** The header and the LISTEN lines (`st` 0A) of a /proc/net/tcp{,6} text: the thousands of others are never parsed. */
-export function listenLines(text: string): string {
-  const header = text.slice(0, text.indexOf('\n') + 1);
-  return header + [...text.matchAll(/^\s*\d+: \S+ \S+ 0A .*$/gm)].map((match) => match[0]).join('\n');
+/**
+ * The header and the lines `keep` accepts of a /proc/net table (tcp, tcp6, unix), read in 64 KiB chunks ('' when it
+ * cannot be read). On a busy load balancer the table holds tens of thousands of TIME_WAIT lines, megabytes, read on
+ * every `status` and metrics scrape: reading it whole allocated one buffer and one string of that size each time,
+ * and after the first such free glibc raises its mmap threshold, so later allocations fragmented the heap for good
+ * (bench: RSS after 1 000 reloads 72 → 63 MiB with 10 000 TIME_WAIT sockets).
+ */
+export function tableLines(file: string, keep: (line: string) => boolean): string {
+  return selectLines(chunkedLines(file), keep);
 }
 
 const LISTEN = '0A';
@@ -200,20 +210,9 @@ export function parseProcNetTcp(text: string, family: 4 | 6): ListeningSocket[] 
 export function tcpTable(inodes: Set<number>): Map<number, TcpEntry> {
   const table = new Map<number, TcpEntry>();
   if (inodes.size === 0) return table;
-  // The inode is the 10th field; a cheap look at it keeps the TIME_WAIT thousands (inode 0) out of the text.
-  const wanted = (line: string): boolean => inodes.has(Number(line.trim().split(/\s+/, 10)[9]));
-  for (const entry of [...tcpEntriesFor(tableLines('/proc/net/tcp', wanted), 4, inodes), ...tcpEntriesFor(tableLines('/proc/net/tcp6', wanted), 6, inodes)]) table.set(entry.inode, entry);
+  const wanted = hasInodeIn(inodes);
+  for (const entry of [...parseTcpTable(tableLines('/proc/net/tcp', wanted), 4), ...parseTcpTable(tableLines('/proc/net/tcp6', wanted), 6)]) table.set(entry.inode, entry);
   return table;
-}
-
-/** The entries of one /proc/net/tcp{,6} text whose inode (the 10th field, before refcount and pointer) is wanted. */
-export function tcpEntriesFor(text: string, family: 4 | 6, inodes: Set<number>): TcpEntry[] {
-  const header = text.slice(0, text.indexOf('\n') + 1);
-  const entries: TcpEntry[] = [];
-  for (const match of text.matchAll(/^.*\S\s+(\d+)\s+\d+\s+[0-9a-f]{16}\b.*$/gm)) {
-    if (inodes.has(Number(match[1]))) entries.push(...parseTcpTable(header + match[0], family));
-  }
-  return entries;
 }
 
 /** A process's resident set size in bytes (VmRSS), or undefined when it is gone. */

@@ -9,6 +9,8 @@ import { CLI, freePort, httpConfig, Sandbox } from '../helpers/harness.js';
 import { tcpProxyConfig, useHoldingBackend } from '../helpers/tcp-backend.js';
 import { bodyOf as body, statusOf as httpStatus } from '../helpers/http.js';
 import { SUPERVISOR_COMM } from '../../src/system/pidfile.js';
+import { readComm, readState } from '../../src/system/proc.js';
+import { parentPid } from '../../src/system/processes.js';
 
 /** Why the daemon cannot run as PID 1 of a fresh PID namespace here, or undefined when it can. */
 function unavailable(): string | undefined {
@@ -19,37 +21,16 @@ function unavailable(): string | undefined {
   return undefined;
 }
 
-/** Host pids whose parent is `pid` (from /proc/<n>/stat field 4), with their comm. */
-function childrenOf(pid: number): Array<{ pid: number; comm: string; state: string }> {
-  const children = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[1]) !== pid) continue;
-      children.push({ pid: Number(entry), comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), state: fields[0] ?? '' });
-    } catch {
-      // Exited while we looked.
-    }
-  }
-  return children;
+/** Host pids whose parent is `pid`, with their comm. */
+function childrenOf(pid: number): Array<{ pid: number; comm: string | undefined }> {
+  const pids = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).map(Number);
+  return pids.filter((candidate) => parentPid(candidate) === pid).map((child) => ({ pid: child, comm: readComm(child) }));
 }
 
 /** The pid `pid` has in the innermost PID namespace it belongs to (/proc/<pid>/status NSpid, last field). */
 function namespacePid(pid: number): number | undefined {
   const line = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
   return line === undefined ? undefined : Number(line.trim().split(/\s+/).at(-1));
-}
-
-/** /proc/<pid>/stat's state letter, or undefined once the pid is gone (reaped). */
-function stateOf(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -141,7 +122,7 @@ describe.skipIf(reason !== undefined)(`the daemon as a container's PID 1${reason
     expect(await body(port)).toBe('configmap-a');
 
     const init = inside.init();
-    expect(readFileSync(`/proc/${init}/comm`, 'utf8').trim()).toBe('tini');
+    expect(readComm(init)).toBe('tini');
     expect(namespacePid(init)).toBe(1);
     const daemon = childrenOf(init).find((child) => child.comm === SUPERVISOR_COMM);
     expect(daemon, 'the daemon runs as tini\'s child').toBeDefined();
@@ -149,7 +130,7 @@ describe.skipIf(reason !== undefined)(`the daemon as a container's PID 1${reason
 
     const sleeper = await orphan(inside);
     process.kill(sleeper, 'SIGKILL'); // our own process, just found among PID 1's children
-    await expect.poll(() => stateOf(sleeper), { timeout: 5000, interval: 20 }).toBeUndefined(); // reaped, not a zombie
+    await expect.poll(() => readState(sleeper), { timeout: 5000, interval: 20 }).toBeUndefined(); // reaped, not a zombie
 
     mkdirSync(path.join(sandbox.dir, '..2026_11_30_b'));
     writeFileSync(path.join(sandbox.dir, '..2026_11_30_b', 'haproxy.cfg'), httpConfig(port, 'configmap-b'));
@@ -168,13 +149,13 @@ describe.skipIf(reason !== undefined)(`the daemon as a container's PID 1${reason
     sandbox.writeConfig(httpConfig(port, 'no-init'));
     const inside = await start(['--no-watch'], { HAPROXY_SUPERVISOR_NO_INIT: '1' });
     const init = inside.init();
-    expect(readFileSync(`/proc/${init}/comm`, 'utf8').trim()).toBe(SUPERVISOR_COMM);
+    expect(readComm(init)).toBe(SUPERVISOR_COMM);
     expect((await sandbox.status()).supervisor.pid).toBe(1);
     expect(inside.output).toContain('running as PID 1 without an init');
 
     const sleeper = await orphan(inside);
     process.kill(sleeper, 'SIGKILL');
-    await expect.poll(() => stateOf(sleeper), { timeout: 5000, interval: 20 }).toBe('Z');
+    await expect.poll(() => readState(sleeper), { timeout: 5000, interval: 20 }).toBe('Z');
   });
 
   it('on SIGTERM to PID 1 (what the kubelet sends): not ready, open connections drain, and it exits within drain-timeout + kill-grace', async () => {

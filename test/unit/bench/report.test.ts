@@ -18,10 +18,10 @@ function result(overrides: Partial<BenchResult> = {}): BenchResult {
       { config: 'small (1 frontend)', what: 'cli', ms: ms(115), key: 'cli' },
     ],
     footprint: [
-      { when: 'after start', rssMiB: 56, fds: 23, liveGenerations: 1 },
-      { when: 'after 100 reloads', rssMiB: 60, fds: 27, liveGenerations: 2 },
-      { when: 'after 1000 reloads', rssMiB: 63, fds: 28, liveGenerations: 2 },
-      { when: 'after they drained', rssMiB: 63, fds: 23, liveGenerations: 1 },
+      { when: 'after start', phase: 'start', reloads: 0, rssMiB: 56, fds: 23, liveGenerations: 1 },
+      { when: 'after 100 reloads', phase: 'reloads', reloads: 100, rssMiB: 60, fds: 27, liveGenerations: 2 },
+      { when: 'after 1000 reloads', phase: 'reloads', reloads: 1000, rssMiB: 63, fds: 28, liveGenerations: 2 },
+      { when: 'after they drained', phase: 'drained', reloads: 1000, rssMiB: 63, fds: 23, liveGenerations: 1 },
     ],
     ...overrides,
   };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bindAddresses, overlaps } from '../../../src/haproxy/binds.js';
 import { parseConfig } from '../../../src/haproxy/config-parse.js';
-import { listenLines, parseProcNetTcp, tcpEntriesFor } from '../../../src/system/processes.js';
+import { hasInodeIn, isListenLine, parseProcNetTcp, parseTcpTable, selectLines } from '../../../src/system/processes.js';
 
 const loaded = (text: string) => ({ files: ['h.cfg'], lines: parseConfig('h.cfg', text), unreadable: [], empty: [], digest: '', texts: {} });
 
@@ -64,8 +64,8 @@ describe('/proc/net/tcp', () => {
    1: 0100007F:1F90 0100007F:D431 06 00000000:00000000 03:00000D2F 00000000     0        0 0 3 0000000000000000
    2: 0100007F:1F90 0100007F:D432 01 00000000:00000000 00:00000000 00000000     0        0 4243 1 ffff8e0b2a3b1300 20 4 30 10 -1
 `;
-    expect(tcpEntriesFor(table, 4, new Set([4243]))).toEqual([{ inode: 4243, state: 'established', localIp: '127.0.0.1', localPort: 8080, remoteIp: '127.0.0.1', remotePort: 54322 }]);
-    expect(tcpEntriesFor(table, 4, new Set([4242, 4243])).map((entry) => entry.state)).toEqual(['listen', 'established']);
-    expect(parseProcNetTcp(listenLines(table), 4)).toEqual([{ ip: '127.0.0.1', port: 8080, inode: 4242 }]);
+    expect(parseTcpTable(selectLines(table.split('\n'), hasInodeIn(new Set([4243]))), 4)).toEqual([{ inode: 4243, state: 'established', localIp: '127.0.0.1', localPort: 8080, remoteIp: '127.0.0.1', remotePort: 54322 }]);
+    expect(parseTcpTable(selectLines(table.split('\n'), hasInodeIn(new Set([4242, 4243]))), 4).map((entry) => entry.state)).toEqual(['listen', 'established']);
+    expect(parseProcNetTcp(selectLines(table.split('\n'), isListenLine), 4)).toEqual([{ ip: '127.0.0.1', port: 8080, inode: 4242 }]);
   });
 });
