@@ -110,9 +110,14 @@ export class ControlServer {
       refused = true;
       pending = [];
       const message = errorReply('too-large', `Request longer than ${MAX_REQUEST_BYTES} bytes; the connection is closed.`);
-      // The rest of the line is never read (reading stops now), the reply goes out and the connection is closed.
+      // The rest of the line is never read: reading stops now, the reply goes out and the connection is closed.
       socket.pause();
-      socket.end(`${JSON.stringify(message)}\n`, () => socket.destroy());
+      socket.write(`${JSON.stringify(message)}\n`);
+      // A Unix socket write usually completes at once: then the reply is in the client's queue and closing now keeps
+      // the stream from reading (and allocating) one more 64 KiB chunk of a line already refused. Otherwise close
+      // once it is written.
+      if (socket.writableLength === 0) socket.destroy();
+      else socket.end(() => socket.destroy());
     };
     const take = (line: string): void => {
       connection.inFlight++;

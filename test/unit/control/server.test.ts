@@ -1,7 +1,7 @@
-import { connect } from 'node:net';
+import { Socket, connect } from 'node:net';
 import path from 'node:path';
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { sendRequest } from '../../../src/control/client.js';
 import type { Daemon } from '../../../src/control/dispatch.js';
 import { MAX_REQUEST_BYTES } from '../../../src/control/protocol.js';
@@ -29,6 +29,10 @@ async function serve(daemon: Partial<Daemon>): Promise<string> {
   const full: Daemon = { status: () => STATUS, reload: () => Promise.resolve(FAILED), stop: () => Promise.resolve(), env, history: () => Promise.resolve([]), upgrade: () => Promise.reject(new Error('not in this test')), ...daemon };
   servers.push(await ControlServer.listen(path.join(runDir, 'control.sock'), full, pino({ level: 'silent' })));
   return runDir;
+}
+
+function serverSide(sockets: unknown[]): Socket[] {
+  return [...new Set(sockets)].filter((socket): socket is Socket => socket instanceof Socket && Boolean((socket as Socket & { server?: unknown }).server));
 }
 
 /** Sends raw bytes and collects what comes back until the server closes or `lines` replies arrived. */
@@ -89,6 +93,24 @@ describe('control server and client', () => {
     const replies = await raw(runDir, 'x'.repeat(MAX_REQUEST_BYTES + 10), 1);
     expect(JSON.parse(replies[0] ?? '{}')).toMatchObject({ ok: false, error: { code: 'too-large' } });
     expect(await sendRequest(runDir, { cmd: 'ping' })).toEqual({ pid: process.pid });
+  });
+
+  it('stops reading a refused line at once: a hostile 1 MiB line costs the daemon one read, not the line', async () => {
+    const runDir = await serve({});
+    // Calls through; records which sockets were destroyed. The daemon's side of a connection carries `.server`.
+    const destroy = vi.spyOn(Socket.prototype, 'destroy');
+    let destroyed: Socket[] = [];
+    try {
+      const replies = await raw(runDir, 'x'.repeat(1024 * 1024), 1);
+      expect(JSON.parse(replies[0] ?? '{}')).toMatchObject({ ok: false, error: { code: 'too-large' } });
+      await expect.poll(() => serverSide(destroy.mock.contexts).length).toBe(1);
+      destroyed = serverSide(destroy.mock.contexts); // before mockRestore(), which forgets them
+    } finally {
+      destroy.mockRestore();
+    }
+    // One stream read is at most 64 KiB; once the line is refused nothing more may be taken from the client.
+    expect(destroyed[0]?.bytesRead).toBeGreaterThan(MAX_REQUEST_BYTES);
+    expect(destroyed[0]?.bytesRead).toBeLessThanOrEqual(64 * 1024);
   });
 
   it('says the supervisor is not running when nobody listens', async () => {
