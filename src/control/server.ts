@@ -2,6 +2,7 @@ import { chmodSync, chownSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { errorCode } from '../errors.js';
+import { refusedRead } from '../system/reclaim.js';
 import { dispatch, type Daemon } from './dispatch.js';
 import { MAX_REQUEST_BYTES, errorReply, isErrorReply, parseRequest, type Reply } from './protocol.js';
 
@@ -12,7 +13,7 @@ const IDLE_MS = 60_000;
 export const MAX_CONNECTIONS = 128;
 
 /** Most requests of one connection queued at once; beyond it, the daemon stops reading that connection. */
-const MAX_PIPELINED = 16;
+export const MAX_PIPELINED = 16;
 
 const NEWLINE = 0x0a;
 
@@ -21,7 +22,8 @@ type Connection = { socket: Socket; inFlight: number; badRequests: number };
 /**
  * The control socket: mode 0600, or 0660 with a group. Malformed, oversized or unknown requests get an error
  * reply; nothing a client sends can crash or stall the daemon, and what clients can make it hold is bounded:
- * MAX_CONNECTIONS connections, MAX_REQUEST_BYTES buffered per connection, MAX_PIPELINED queued requests each.
+ * MAX_CONNECTIONS connections, MAX_REQUEST_BYTES buffered per connection, MAX_PIPELINED queued requests each
+ * (further lines wait as received bytes, the socket paused).
  */
 export class ControlServer {
   readonly #server: Server;
@@ -76,6 +78,13 @@ export class ControlServer {
     }
   }
 
+  /** Open connections and the requests they have queued (what clients make the daemon hold). */
+  get load(): { connections: number; requests: number } {
+    let requests = 0;
+    for (const connection of this.#connections) requests += connection.inFlight;
+    return { connections: this.#connections.size, requests };
+  }
+
   /** Stops accepting, lets every connection finish its requests and replies, then resolves. */
   async close(): Promise<void> {
     this.#closing = true;
@@ -106,7 +115,8 @@ export class ControlServer {
     const reply = (message: Reply): void => {
       if (!socket.destroyed && socket.writable) socket.write(`${JSON.stringify(message)}\n`);
     };
-    const refuse = (): void => {
+    /** Refuses the line being received; `read` is what the socket read of it (now garbage). */
+    const refuse = (read: number): void => {
       refused = true;
       pending = [];
       const message = errorReply('too-large', `Request longer than ${MAX_REQUEST_BYTES} bytes; the connection is closed.`);
@@ -118,34 +128,51 @@ export class ControlServer {
       // once it is written.
       if (socket.writableLength === 0) socket.destroy();
       else socket.end(() => socket.destroy());
+      refusedRead(read);
     };
     const take = (line: string): void => {
       connection.inFlight++;
-      if (connection.inFlight >= MAX_PIPELINED) socket.pause(); // a client that sends faster than it reads waits
       queue = queue.then(async () => {
         reply(await this.#answer(line, connection));
         connection.inFlight--;
-        if (connection.inFlight < MAX_PIPELINED && !refused) socket.resume();
+        pump();
         if (this.#closing && connection.inFlight === 0) socket.end();
       });
     };
-    socket.on('data', (chunk: Buffer) => {
-      if (refused) return;
-      let start = 0;
-      for (let newline = chunk.indexOf(NEWLINE); newline !== -1; newline = chunk.indexOf(NEWLINE, start)) {
-        pendingBytes += newline - start;
-        if (pendingBytes > MAX_REQUEST_BYTES) return refuse();
-        pending.push(chunk.subarray(start, newline));
+    // Received bytes not yet cut into lines: a client that pipelines faster than it reads waits here, with the
+    // socket paused, instead of every line of a 64 KiB chunk becoming a queued request at once.
+    let unread: Buffer | undefined;
+    let offset = 0;
+    const pump = (): void => {
+      while (unread !== undefined && !refused) {
+        if (connection.inFlight >= MAX_PIPELINED) {
+          socket.pause();
+          return;
+        }
+        const newline = unread.indexOf(NEWLINE, offset);
+        const end = newline === -1 ? unread.length : newline;
+        pendingBytes += end - offset;
+        if (pendingBytes > MAX_REQUEST_BYTES) return refuse(unread.length);
+        if (newline === -1) {
+          // A copy, so the chunk itself (up to 64 KiB) is not kept alive by a short tail.
+          if (offset < unread.length) pending.push(Buffer.from(unread.subarray(offset)));
+          unread = undefined;
+          break;
+        }
+        pending.push(unread.subarray(offset, newline));
         const line = Buffer.concat(pending).toString('utf8').trim();
         pending = [];
         pendingBytes = 0;
-        start = newline + 1;
+        offset = newline + 1;
         if (line !== '') take(line);
       }
-      pendingBytes += chunk.length - start;
-      if (pendingBytes > MAX_REQUEST_BYTES) return refuse();
-      // A copy, so the chunk itself (up to 64 KiB) is not kept alive by a short tail.
-      if (start < chunk.length) pending.push(Buffer.from(chunk.subarray(start)));
+      if (!refused) socket.resume();
+    };
+    socket.on('data', (chunk: Buffer) => {
+      if (refused) return;
+      unread = unread === undefined ? chunk : Buffer.concat([unread.subarray(offset), chunk]);
+      offset = 0;
+      pump();
     });
   }
 

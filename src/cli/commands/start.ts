@@ -16,7 +16,7 @@ import { daemonOptions, type DaemonArgs } from '../shared-options.js';
 type StartArgs = DaemonArgs & { logFile?: string; json: boolean };
 
 /** Node flags for the daemon, as in the bin's shebang (src/cli/main.ts explains why). */
-export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1'];
+export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1', '--expose-gc'];
 
 /** Arguments for the detached `run`: ours, without the options only `start` knows. */
 function runArgs(argv: string[]): string[] {

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execaSync } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DAEMON_NODE_FLAGS } from '../../../src/cli/commands/start.js';
 
 /** The bin's first two lines (src/cli/main.ts): read by sh when the installed bin runs. */
 const MAIN = path.resolve(import.meta.dirname, '../../../src/cli/main.ts');
@@ -16,8 +17,9 @@ describe('the bin\'s sh launcher (lines 1–2 of main)', () => {
   const launch = (...args: string[]): string[] =>
     execaSync('sh', [MAIN, ...args], { env: { PATH: `${dir}:/usr/bin:/bin` }, extendEnv: false }).stdout.split('\n');
 
-  it('runs the daemon (`run`) with its node flags', () => {
-    expect(launch('run', '-f', 'h cfg')).toEqual(['--max-semi-space-size=1', MAIN, 'run', '-f', 'h cfg']);
+  it('runs the daemon (`run`) with its node flags, the same `start` gives it', () => {
+    expect(launch('run', '-f', 'h cfg')).toEqual(['--max-semi-space-size=1', '--expose-gc', MAIN, 'run', '-f', 'h cfg']);
+    expect(launch('run')).toEqual([...DAEMON_NODE_FLAGS, MAIN, 'run']);
   });
 
   it('runs client commands without them (they slow Node\'s start), passing every argument as it was', () => {

@@ -5,8 +5,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { sendRequest } from '../../../src/control/client.js';
 import type { Daemon } from '../../../src/control/dispatch.js';
 import { MAX_REQUEST_BYTES } from '../../../src/control/protocol.js';
-import { ControlServer } from '../../../src/control/server.js';
-import type { ReloadResult, Status } from '../../../src/control/types.js';
+import { ControlServer, MAX_PIPELINED } from '../../../src/control/server.js';
+import type { HistoryEntry, ReloadResult, Status } from '../../../src/control/types.js';
 import { ReloadFailedError } from '../../../src/control/reload-failed.js';
 import { NotRunningError, ReloadError, RemoteError } from '../../../src/errors.js';
 import { useTempDirs } from '../../helpers/temp-dirs.js';
@@ -24,11 +24,16 @@ const FAILED: ReloadResult = {
 };
 
 async function serve(daemon: Partial<Daemon>): Promise<string> {
+  return (await serveWith(daemon)).runDir;
+}
+
+async function serveWith(daemon: Partial<Daemon>): Promise<{ runDir: string; server: ControlServer }> {
   const runDir = tempDir();
   const env = () => Promise.reject(new Error('not in this test'));
   const full: Daemon = { status: () => STATUS, reload: () => Promise.resolve(FAILED), stop: () => Promise.resolve(), env, history: () => Promise.resolve([]), upgrade: () => Promise.reject(new Error('not in this test')), ...daemon };
-  servers.push(await ControlServer.listen(path.join(runDir, 'control.sock'), full, pino({ level: 'silent' })));
-  return runDir;
+  const server = await ControlServer.listen(path.join(runDir, 'control.sock'), full, pino({ level: 'silent' }));
+  servers.push(server);
+  return { runDir, server };
 }
 
 function serverSide(sockets: unknown[]): Socket[] {
@@ -111,6 +116,31 @@ describe('control server and client', () => {
     // One stream read is at most 64 KiB; once the line is refused nothing more may be taken from the client.
     expect(destroyed[0]?.bytesRead).toBeGreaterThan(MAX_REQUEST_BYTES);
     expect(destroyed[0]?.bytesRead).toBeLessThanOrEqual(64 * 1024);
+  });
+
+  it('queues at most MAX_PIPELINED requests of a connection that pipelines 2 000 lines in one write, and answers them all in order', async () => {
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const history = async ({ limit }: { limit: number }): Promise<HistoryEntry[]> => {
+      if (limit === 1) await gate;
+      return [{ id: limit } as HistoryEntry];
+    };
+    const { runDir, server } = await serveWith({ history });
+    // The first request holds its connection's queue until released; the other 1 999 arrive in the same write.
+    const lines = Array.from({ length: 2000 }, (_, index) => JSON.stringify({ cmd: 'history', limit: index + 1 }));
+    const replies = raw(runDir, `${lines.join('\n')}\n`, 2000);
+    try {
+      await expect.poll(() => server.load.requests).toBe(MAX_PIPELINED);
+      // Still bounded after the rest of the write had time to arrive.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(server.load).toEqual({ connections: 1, requests: MAX_PIPELINED });
+    } finally {
+      release();
+    }
+    const answered = await replies;
+    expect(answered).toHaveLength(2000);
+    expect(answered.map((line) => (JSON.parse(line) as { result: [{ id: number }] }).result[0].id)).toEqual(lines.map((_, index) => index + 1));
+    await expect.poll(() => server.load.requests).toBe(0);
   });
 
   it('says the supervisor is not running when nobody listens', async () => {
