@@ -35,7 +35,9 @@ export class ControlServer {
   private constructor(daemon: Daemon, log: Logger) {
     this.#daemon = daemon;
     this.#log = log;
-    this.#server = createServer((socket) => this.#serve(socket));
+    // Half-open: a client may end its side once it has sent (`echo '{"cmd":"reload"}' | socat - UNIX-CONNECT:…`)
+    // and still gets every reply; the daemon ends its side after the last one.
+    this.#server = createServer({ allowHalfOpen: true }, (socket) => this.#serve(socket));
   }
 
   /** Binds `path` (replacing a stale socket: the pidfile proved no live supervisor owns it). */
@@ -166,13 +168,32 @@ export class ControlServer {
         offset = newline + 1;
         if (line !== '') take(line);
       }
-      if (!refused) socket.resume();
+      if (refused) return;
+      socket.resume();
+      settle();
+    };
+    // Once the client has ended its side and every line it sent is cut: a last line without its newline is a request
+    // too, and after the last reply the daemon ends its side.
+    let ended = false;
+    const settle = (): void => {
+      if (!ended || refused || unread !== undefined) return;
+      if (pendingBytes > 0) {
+        const line = Buffer.concat(pending).toString('utf8').trim();
+        pending = [];
+        pendingBytes = 0;
+        if (line !== '') take(line);
+      }
+      if (connection.inFlight === 0) socket.end();
     };
     socket.on('data', (chunk: Buffer) => {
       if (refused) return;
       unread = unread === undefined ? chunk : Buffer.concat([unread.subarray(offset), chunk]);
       offset = 0;
       pump();
+    });
+    socket.on('end', () => {
+      ended = true;
+      settle();
     });
   }
 

@@ -143,6 +143,23 @@ describe('control server and client', () => {
     await expect.poll(() => server.load.requests).toBe(0);
   });
 
+  it('answers every request of a client that half-closes after sending (`printf … | socat - UNIX-CONNECT:…`), the last one without its newline, then closes', async () => {
+    const OK = { ...FAILED, ok: true, error: undefined };
+    const runDir = await serve({ reload: () => new Promise((resolve) => setTimeout(() => resolve(OK), 100)) });
+    const replies = await new Promise<string[]>((resolve, reject) => {
+      const socket = connect(path.join(runDir, 'control.sock'));
+      let buffer = '';
+      socket.on('error', reject);
+      socket.on('data', (chunk) => (buffer += chunk.toString()));
+      socket.on('close', () => resolve(buffer.split('\n').filter((line) => line !== '')));
+      socket.end('{"cmd":"reload","mode":"reload"}\n{"cmd":"ping"}'); // `printf`, no newline at the end
+    });
+    expect(replies.map((line) => JSON.parse(line) as { ok: boolean })).toEqual([
+      { ok: true, result: expect.objectContaining({ id: FAILED.id }) as unknown },
+      { ok: true, result: { pid: process.pid } },
+    ]);
+  });
+
   it('says the supervisor is not running when nobody listens', async () => {
     await expect(sendRequest(tempDir(), { cmd: 'status' })).rejects.toBeInstanceOf(NotRunningError);
   });
