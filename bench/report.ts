@@ -125,7 +125,8 @@ export function toMarkdown(result: BenchResult): string {
   }
   if ((result.dependencies ?? []).length > 0) {
     lines.push('## What each dependency costs at start (a fresh node with the daemon\'s flags, median of 3, over bare node)', '', '| module | loaded | RSS MiB | heap MiB |', '|---|---|---:|---:|');
-    for (const row of result.dependencies ?? []) lines.push(`| ${row.module} | ${row.when} | ${row.module === '(bare node)' ? row.rssMiB : `+${row.rssMiB}`} | ${row.module === '(bare node)' ? row.heapMiB : `+${row.heapMiB}`} |`);
+    const sign = (row: DependencyRow): string => (row.baseline === true ? '' : '+');
+    for (const row of result.dependencies ?? []) lines.push(`| ${row.module} | ${row.when} | ${sign(row)}${row.rssMiB} | ${sign(row)}${row.heapMiB} |`);
     lines.push('');
   }
   return lines.join('\n');

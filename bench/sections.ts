@@ -156,7 +156,8 @@ export async function supervisorFootprint(reloads: number): Promise<FootprintRow
   return rows;
 }
 
-export type DependencyRow = { module: string; when: string; rssMiB: number; heapMiB: number };
+/** `baseline`: bare node, in absolute figures; every other row is its cost over it. */
+export type DependencyRow = { module: string; when: string; rssMiB: number; heapMiB: number; baseline?: true };
 
 /** Which modules the daemon loads, and when (the issue's "measure what each dependency costs at start"). */
 const DEPENDENCIES: Array<[module: string, when: string]> = [
@@ -186,7 +187,7 @@ const PROJECT_ROOT = path.resolve(path.dirname(CLI), '../..');
 export async function dependencyCosts(nodeFlags: string[]): Promise<DependencyRow[]> {
   const round = (value: number): number => Math.round(value * 10) / 10;
   const bare = await nodeFootprint(nodeFlags, undefined);
-  const rows: DependencyRow[] = [{ module: '(bare node)', when: 'always', rssMiB: round(bare.rss), heapMiB: round(bare.heap) }];
+  const rows: DependencyRow[] = [{ module: '(bare node)', when: 'always', rssMiB: round(bare.rss), heapMiB: round(bare.heap), baseline: true }];
   for (const [module, when] of DEPENDENCIES) {
     const cost = await nodeFootprint(nodeFlags, module.startsWith('dist/') ? pathToFileURL(path.join(PROJECT_ROOT, module)).href : module);
     rows.push({ module, when, rssMiB: round(cost.rss - bare.rss), heapMiB: round(cost.heap - bare.heap) });

@@ -141,6 +141,13 @@ export class ControlServer {
         if (this.#closing && connection.inFlight === 0) socket.end();
       });
     };
+    /** The line received so far (in `pending`) is complete: queue it, unless it is blank. */
+    const takePending = (): void => {
+      const line = (pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending)).toString('utf8').trim();
+      pending = [];
+      pendingBytes = 0;
+      if (line !== '') take(line);
+    };
     // Received bytes not yet cut into lines: a client that pipelines faster than it reads waits here, with the
     // socket paused, instead of every line of a 64 KiB chunk becoming a queued request at once.
     let unread: Buffer | undefined;
@@ -162,11 +169,8 @@ export class ControlServer {
           break;
         }
         pending.push(unread.subarray(offset, newline));
-        const line = Buffer.concat(pending).toString('utf8').trim();
-        pending = [];
-        pendingBytes = 0;
         offset = newline + 1;
-        if (line !== '') take(line);
+        takePending();
       }
       if (refused) return;
       socket.resume();
@@ -177,12 +181,7 @@ export class ControlServer {
     let ended = false;
     const settle = (): void => {
       if (!ended || refused || unread !== undefined) return;
-      if (pendingBytes > 0) {
-        const line = Buffer.concat(pending).toString('utf8').trim();
-        pending = [];
-        pendingBytes = 0;
-        if (line !== '') take(line);
-      }
+      takePending();
       if (connection.inFlight === 0) socket.end();
     };
     socket.on('data', (chunk: Buffer) => {

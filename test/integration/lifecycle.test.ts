@@ -13,8 +13,6 @@ let sandbox: Sandbox;
 let port: number;
 beforeEach(() => ({ sandbox, port } = context));
 
-
-
 /** Sends raw lines on the control socket; collects reply lines until `count` arrived or the socket closed. */
 function rawControl(runDir: string, payload: string, count: number): Promise<{ replies: Array<{ ok: boolean; error?: { code: string } }>; closed: boolean }> {
   return new Promise((resolve, reject) => {
