@@ -8,6 +8,8 @@ import { systemdEvents } from '../supervisor/notify-policy.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { createNotifier } from '../system/notify.js';
 import { pidOneRole } from '../system/pid-one.js';
+import { readCgroup } from '../system/proc.js';
+import { RunDirOwnedError } from '../errors.js';
 import { exitCodeFor } from './exit-codes.js';
 import { formatError, printError } from './output.js';
 import type { DaemonArgs } from './shared-options.js';
@@ -46,6 +48,15 @@ export async function runDaemon(args: DaemonArgs): Promise<number> {
     const result = await supervisor.start();
     report({ ok: true, pid: process.pid, version, result });
   } catch (error) {
+    if (error instanceof RunDirOwnedError && error.pid !== undefined && notifier.active && readCgroup(error.pid) === readCgroup('self')) {
+      // The unit was restarted while a supervisor of its own cgroup owns the run dir: an `upgrade` successor whose
+      // predecessor (the main process) died mid-hand-over. That one is the unit's supervisor: make it the main
+      // process rather than fail with 12 and leave it unmanaged.
+      log.warn({ pid: error.pid }, 'a supervisor of this unit already owns the run dir (an upgrade interrupted by a crash): it becomes the main process');
+      notifier.send({ MAINPID: String(error.pid), READY: '1', STATUS: `haproxy-supervisor pid ${error.pid} serves (taken over after an interrupted upgrade)` });
+      await notifier.close();
+      return 0;
+    }
     log.fatal({ err: error }, 'supervisor could not start');
     report({ ok: false, message: formatError(error), exitCode: exitCodeFor(error) });
     printError(formatError(error));

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { crashPoint } from '../system/crash-point.js';
 import type { SignalOutcome } from '../system/signals.js';
 import type { Escalation, Generation } from './generation.js';
 
@@ -127,6 +128,7 @@ export class EscalationLadder extends EventEmitter<LadderEvents> {
     if (step !== 'soft' || cause !== 'deadline') generation.record.escalation = escalationOf(generation.record.escalation, step, cause);
     const outcome = generation.signal(SIGNALS[step]);
     if (cause === 'hung' && step === 'term' && outcome === 'sent') generation.signal('SIGCONT');
+    if (cause === 'deadline' && step !== 'soft') crashPoint('escalation');
     const fields = { signal: SIGNALS[step], cause, outcome, deadline: generation.record.deadline };
     if (outcome === 'recycled') generation.log.error(fields, 'pid now names another process: not signalled');
     else if (step === 'kill') generation.log.error(fields, cause === 'deadline' ? 'still alive after SIGTERM: SIGKILL' : `still alive ${this.#options.killGraceMs}ms later: SIGKILL`);

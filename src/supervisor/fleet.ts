@@ -8,12 +8,15 @@ import { generationArgv } from '../haproxy/argv.js';
 import { haproxyEnv, type HaproxyVariables } from '../haproxy/environment.js';
 import { fragmentPath, generationSocketPath } from '../haproxy/supervisor-socket.js';
 import { adoptProcess } from '../system/adopted.js';
-import { identify, isSameProcess, readComm } from '../system/proc.js';
+import { crashPoint } from '../system/crash-point.js';
+import { identify, readComm } from '../system/proc.js';
 import { parentPid, processesNamed, unixSocketHolders } from '../system/processes.js';
 import { spawnChild, type ChildHandle } from '../system/spawn.js';
+import { gatherCandidates, highestId, livenessOf, planAdoption, type AdoptionPlan } from './adoption.js';
 import { EscalationLadder } from './escalation.js';
 import { Generation, type GenerationRecord } from './generation.js';
 import { Registry } from './registry.js';
+import { runDirProcesses } from './run-dir-processes.js';
 import { waitServing, type NotServing } from './wait-serving.js';
 import { probeGeneration } from './watchdog.js';
 
@@ -35,6 +38,14 @@ export type FleetOptions = {
 /** `changed`: a record changed (state.json); `exited`: a generation ended, its record says how; `escalated`: SIGTERM or SIGKILL sent. */
 export type FleetEvents = { changed: []; exited: [generation: Generation, reason: ExitReason]; escalated: [signal: 'SIGTERM' | 'SIGKILL'] };
 
+/** A generation about to be spawned: state.json names it before the spawn. */
+export type PendingGeneration = { id: number; socket: string; since: string };
+
+/** Writes state.json as the fleet is now; resolves once it is on disk. */
+export interface Checkpoint {
+  checkpoint(): Promise<void>;
+}
+
 /** A generation as the reload result names it. */
 export type GenerationRef = { id: number; pid: number };
 
@@ -52,6 +63,8 @@ export class Fleet extends EventEmitter<FleetEvents> {
   readonly #options: FleetOptions;
   readonly #ladder: EscalationLadder;
   #registry: Registry;
+  #pending: PendingGeneration | undefined;
+  #checkpoint: Checkpoint | undefined;
 
   constructor(options: FleetOptions) {
     super();
@@ -65,23 +78,77 @@ export class Fleet extends EventEmitter<FleetEvents> {
   }
 
   /**
-   * Takes over what state.json recorded: generation ids continue from `nextId`, and generations still alive (same
-   * pid and /proc start time, comm haproxy) are tracked again, their deadlines resumed. Nothing is signalled here.
-   * With `takeover` (`run --takeover`) and no adopted active generation, what holds that socket is taken over too.
+   * Takes over what a previous supervisor left running, whatever instant it died at: the generations state.json
+   * recorded that are still alive (same pid and /proc start time, comm haproxy) and every generation of this run dir
+   * that /proc shows but state.json did not name yet (spawned just before the crash). Each is probed, then
+   * adoption.ts decides: exactly one becomes (or stays) active, the others drain, resume their deadlines, or are
+   * ended like a start that failed. Ids continue above every id seen. With `takeover` (`run --takeover`) and no
+   * active generation adopted, what holds that socket is taken over too.
    */
-  restore(records: GenerationRecord[], nextId: number, takeover?: string): Generation[] {
-    this.#registry = new Registry(nextId, this.#options.historySize);
+  async restore(records: GenerationRecord[], nextId: number, takeover?: string): Promise<Generation[]> {
+    const found = runDirProcesses(this.#options.runDir);
+    this.#registry = new Registry(Math.max(nextId, highestId(records, found) + 1), this.#options.historySize);
+    const gathered = gatherCandidates(records, found, () => this.#registry.takeId());
+    const candidates = await Promise.all(gathered.map(async (candidate) => ({ ...candidate, liveness: await livenessOf(candidate.record) })));
+    const plan = planAdoption(candidates);
     const adopted: Generation[] = [];
-    for (const record of records) {
-      if (record.state === 'exited' || !isSameProcess(record) || readComm(record.pid) !== 'haproxy') continue;
+    for (const { record, recorded, liveness } of candidates.sort((a, b) => a.record.id - b.record.id)) {
       const log = this.#options.log.child({ gen: record.id, pid: record.pid });
-      const generation = this.#track(new Generation({ ...record, adopted: true }, adoptProcess(record), log));
-      if (generation.state === 'draining') this.#ladder.resume(generation);
-      log.warn({ state: record.state, deadline: record.deadline }, 'adopted a generation left running by a previous supervisor');
+      const generation = this.#track(new Generation(record, adoptProcess(record), log));
+      log.warn({ state: record.state, recorded, liveness, deadline: record.deadline }, 'adopted a generation left running by a previous supervisor');
       adopted.push(generation);
     }
-    if (takeover !== undefined && !adopted.some((generation) => generation.state === 'active')) adopted.push(...this.takeOver(path.resolve(takeover)));
+    this.#carryOut(plan);
+    if (takeover !== undefined && plan.active === undefined) adopted.push(...this.takeOver(path.resolve(takeover)));
     return adopted;
+  }
+
+  /**
+   * After a failed hand-over (`upgrade`): adopts the generations of this run dir that this supervisor does not know
+   * (a successor that died after it spawned one), the same way as `restore`. Returns them.
+   */
+  async adoptStrangers(): Promise<Generation[]> {
+    const known = new Set(this.#registry.live().map((generation) => generation.pid));
+    const strangers = runDirProcesses(this.#options.runDir).filter((process) => !known.has(process.pid));
+    if (strangers.length === 0) return [];
+    const gathered = gatherCandidates([], strangers, () => this.#registry.takeId());
+    const current = this.active();
+    const candidates = await Promise.all(gathered.map(async (candidate) => ({ ...candidate, liveness: await livenessOf(candidate.record) })));
+    const adopted = candidates.map(({ record, liveness }) => {
+      const log = this.#options.log.child({ gen: record.id, pid: record.pid });
+      log.warn({ liveness }, 'adopted a generation this supervisor did not start (left by a failed hand-over)');
+      return this.#track(new Generation(record, adoptProcess(record), log));
+    });
+    // Ours stays active when it serves; the strangers then never were accepted.
+    const ours = current === undefined ? [] : [{ record: current.record, recorded: true, liveness: await livenessOf(current.record) }];
+    this.#carryOut(planAdoption([...ours, ...candidates]));
+    return adopted;
+  }
+
+  /** Applies an adoption plan (adoption.ts) to tracked generations. */
+  #carryOut(plan: AdoptionPlan): void {
+    const deadline = new Date(Date.now() + this.#options.drainTimeoutMs);
+    const byId = (id: number): Generation | undefined => this.#registry.live().find((generation) => generation.id === id);
+    const active = plan.active === undefined ? undefined : byId(plan.active);
+    if (active !== undefined && active.state !== 'active') this.activate(active);
+    for (const id of plan.resume) {
+      const generation = byId(id);
+      if (generation !== undefined) this.#ladder.resume(generation);
+    }
+    for (const id of plan.drain) {
+      const generation = byId(id);
+      if (generation !== undefined) this.#ladder.drain(generation, deadline);
+    }
+    for (const id of plan.abandon) {
+      const generation = byId(id);
+      if (generation !== undefined) this.#ladder.abandon(generation);
+    }
+    for (const id of plan.terminate) {
+      const generation = byId(id);
+      if (generation !== undefined) this.#ladder.terminateHung(generation);
+    }
+    this.#ladder.enforceCap(this.draining());
+    this.emit('changed');
   }
 
   /**
@@ -106,7 +173,11 @@ export class Fleet extends EventEmitter<FleetEvents> {
     return taken;
   }
 
-  /** Spawns the next generation: `haproxy -db … [-x transferFrom]`, its output logged line by line with its id and pid. */
+  /**
+   * Spawns the next generation: `haproxy -db … [-x transferFrom]`, its output logged line by line with its id and
+   * pid. state.json names it (id and socket) before the spawn, so that a supervisor killed at any instant leaves a
+   * record its successor can finish from.
+   */
   async launch(transferFrom: string | undefined): Promise<Generation> {
     const id = this.#registry.takeId();
     const socket = generationSocketPath(this.#options.runDir, id);
@@ -114,20 +185,39 @@ export class Fleet extends EventEmitter<FleetEvents> {
     mkdirSync(path.dirname(socket), { recursive: true, mode: 0o700 });
     rmSync(socket, { force: true });
     const args = generationArgv({ config: this.#options.config, fragment: fragmentPath(this.#options.runDir), transferFrom });
-    // Lines can arrive before the Generation exists; they are kept and handed over.
-    const early: string[] = [];
-    const spawned: { generation?: Generation } = {};
-    const child: ChildHandle = await spawnChild(this.#options.haproxy, args, {
-      env: haproxyEnv(socket, this.#options.variables),
-      onLine: (line) => (spawned.generation === undefined ? early.push(line) : logLine(spawned.generation, line)),
-    });
-    const log = this.#options.log.child({ gen: id, pid: child.pid });
-    const record: GenerationRecord = { id, pid: child.pid, startTime: child.identity.startTime, startedAt: new Date().toISOString(), socket, state: 'starting' };
-    const generation = this.#track(new Generation(record, child, log));
-    spawned.generation = generation;
-    for (const line of early) generation.remember(line);
-    log.info({ argv: [this.#options.haproxy, ...args] }, 'generation spawned');
-    return generation;
+    this.#pending = { id, socket, since: new Date().toISOString() };
+    try {
+      await this.#checkpoint?.checkpoint();
+      crashPoint('before-spawn');
+      // Lines can arrive before the Generation exists; they are kept and handed over.
+      const early: string[] = [];
+      const spawned: { generation?: Generation } = {};
+      const child: ChildHandle = await spawnChild(this.#options.haproxy, args, {
+        env: haproxyEnv(socket, this.#options.variables),
+        onLine: (line) => (spawned.generation === undefined ? early.push(line) : logLine(spawned.generation, line)),
+      });
+      const log = this.#options.log.child({ gen: id, pid: child.pid });
+      const record: GenerationRecord = { id, pid: child.pid, startTime: child.identity.startTime, startedAt: new Date().toISOString(), socket, state: 'starting' };
+      this.#pending = undefined;
+      const generation = this.#track(new Generation(record, child, log));
+      spawned.generation = generation;
+      for (const line of early) generation.remember(line);
+      log.info({ argv: [this.#options.haproxy, ...args] }, 'generation spawned');
+      crashPoint('after-spawn');
+      return generation;
+    } finally {
+      this.#pending = undefined;
+    }
+  }
+
+  /** The generation about to be spawned, if any (state.json's `pending`). */
+  pending(): PendingGeneration | undefined {
+    return this.#pending;
+  }
+
+  /** Where launch makes sure state.json names the generation about to start before it spawns it. */
+  useCheckpoint(checkpoint: Checkpoint): void {
+    this.#checkpoint = checkpoint;
   }
 
   /** Waits until a generation proves it serves (wait-serving.ts). */

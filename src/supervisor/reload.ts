@@ -5,6 +5,7 @@ import type { Checker } from '../haproxy/check.js';
 import { configFacts, type ConfigFacts } from '../haproxy/config-facts.js';
 import { lintConfig } from '../haproxy/config-lint.js';
 import { saveServerState } from '../haproxy/server-state.js';
+import { crashPoint } from '../system/crash-point.js';
 import { loadConfig, type LoadedConfig } from '../haproxy/config-load.js';
 import type { Snapshot } from '../watch/content-hash.js';
 import type { GenerationRef } from './fleet.js';
@@ -111,10 +112,13 @@ export class ReloadTransaction {
         const generation =
           batch.mode === 'restart' ? await this.#restart(result, log) : revalidate ? await this.#checkWhileStarting(result, log) : await this.#startGeneration(result, log);
         if (revalidate) this.#validated = config.digest;
+        crashPoint('after-ready');
         fleet.activate(generation);
+        crashPoint('after-activate');
         output.push(...generation.tail());
         result.generation = { id: generation.id, pid: generation.pid };
         result.retired.push(...fleet.retireOlderThan(generation));
+        crashPoint('after-retire');
         result.ok = true;
       }
     } catch (error) {

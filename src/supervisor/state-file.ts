@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { ExitReason, GenerationState, ReloadResult, SupervisorState } from '../control/types.js';
 import { writeFileAtomic } from '../system/atomic-write.js';
 import type { RunDirAccess } from '../system/run-dir.js';
+import type { PendingGeneration } from './fleet.js';
 import type { Escalation, GenerationRecord } from './generation.js';
 
 /** state.json: enough to keep ids monotonic and to re-identify generations after a supervisor restart. */
@@ -13,13 +14,19 @@ export type PersistedState = {
   nextReloadId: number;
   supervisor?: { pid: number; startedAt: string; version: string; state: SupervisorState; config: string[] };
   generations: GenerationRecord[];
+  /** The generation about to be spawned (its id and socket), written before the spawn; absent otherwise. */
+  pending?: PendingGeneration;
   lastReload: ReloadResult | null;
 };
 
 /** The state to persist, from the parts that own it. */
-export function snapshot(parts: { fleet: { nextId: number; records(): GenerationRecord[] }; history: { nextId: number; last(): ReloadResult | null } }, supervisor: NonNullable<PersistedState['supervisor']>): PersistedState {
+export function snapshot(
+  parts: { fleet: { nextId: number; records(): GenerationRecord[]; pending(): PendingGeneration | undefined }; history: { nextId: number; last(): ReloadResult | null } },
+  supervisor: NonNullable<PersistedState['supervisor']>,
+): PersistedState {
   const { fleet, history } = parts;
-  return { version: 1, nextGenerationId: fleet.nextId, nextReloadId: history.nextId, supervisor, generations: fleet.records(), lastReload: history.last() };
+  const pending = fleet.pending();
+  return { version: 1, nextGenerationId: fleet.nextId, nextReloadId: history.nextId, supervisor, generations: fleet.records(), ...(pending === undefined ? {} : { pending }), lastReload: history.last() };
 }
 
 /** A fresh state: what a missing or unreadable state.json gives. */
@@ -73,11 +80,16 @@ export function parseState(text: string): PersistedState {
   if (!isObject(value)) return EMPTY_STATE;
   const generations = Array.isArray(value['generations']) ? value['generations'].map(parseGenerationRecord) : [];
   const lastReload = value['lastReload'];
+  const pending = value['pending'];
+  const nextGenerationId = isPositiveInteger(value['nextGenerationId']) ? value['nextGenerationId'] : 1;
+  const pendingId = isObject(pending) && isPositiveInteger(pending['id']) ? pending['id'] : 0;
   return {
     version: 1,
-    nextGenerationId: isPositiveInteger(value['nextGenerationId']) ? value['nextGenerationId'] : 1,
+    // Never below a generation about to start: its id (and socket path) are taken even if it never ran.
+    nextGenerationId: Math.max(nextGenerationId, pendingId + 1),
     nextReloadId: isPositiveInteger(value['nextReloadId']) ? value['nextReloadId'] : 1,
     generations: generations.filter((record): record is GenerationRecord => record !== undefined),
+    ...(isObject(pending) && pendingId > 0 && isString(pending['socket']) && isString(pending['since']) ? { pending: { id: pendingId, socket: pending['socket'], since: pending['since'] } } : {}),
     lastReload: isObject(lastReload) && isPositiveInteger(lastReload['id']) && typeof lastReload['ok'] === 'boolean' ? (lastReload as ReloadResult) : null,
   };
 }

@@ -75,8 +75,11 @@ export class Supervisor implements Daemon {
       this.#parts.history.continueFrom(persisted.nextReloadId, access);
       this.#parts.env.load(this.#log, access);
       this.#store = new StateStore(runDirPaths(runDir).state, this.#log, access);
-      adopted = this.#parts.fleet.restore(persisted.generations, persisted.nextGenerationId, this.#options.takeover);
-      const ours = [...adopted.map((generation) => generation.pid), ...(this.#handoverFrom === undefined ? [] : [this.#handoverFrom])];
+      if (persisted.pending !== undefined) this.#log.warn({ pending: persisted.pending }, 'the previous supervisor died while it started a generation');
+      adopted = await this.#parts.fleet.restore(persisted.generations, persisted.nextGenerationId, this.#options.takeover);
+      this.#parts.fleet.useCheckpoint({ checkpoint: () => this.#checkpoint() });
+      // Every generation of this run dir is ours (adopted, or being ended), never a conflict.
+      const ours = [...this.#parts.fleet.live().map((generation) => generation.pid), ...(this.#handoverFrom === undefined ? [] : [this.#handoverFrom])];
       claimConfig(loadConfig(this.#options.config), ours, this.#options.allowSharedPorts, this.#log);
     } catch (error) {
       await this.#abort();
@@ -123,8 +126,11 @@ export class Supervisor implements Daemon {
       this.#stoppedResolve();
       return { ok: true, previous: { pid: process.pid, version }, current: successor };
     } catch (error) {
+      // A successor that died after it spawned a generation (none serving at the time) leaves it to us.
+      await this.#parts.fleet.adoptStrangers();
       this.#state = 'running';
       this.#parts.liveness.start();
+      this.#save();
       throw error;
     }
   }
@@ -191,6 +197,12 @@ export class Supervisor implements Daemon {
     this.#save();
     if (this.#state !== 'starting') this.#events?.reloadFinished(result, this.status(false));
     return result;
+  }
+
+  /** state.json as the fleet is now, on disk (the fleet's checkpoint before each spawn). */
+  async #checkpoint(): Promise<void> {
+    this.#save();
+    await this.#store?.settled();
   }
 
   async #persisted(): Promise<void> {

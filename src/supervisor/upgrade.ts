@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { UpgradeError } from '../errors.js';
+import { crashPoint } from '../system/crash-point.js';
 import { spawnSuccessor } from '../system/daemon.js';
 import type { RunDirLease } from './run-dir-lease.js';
 
@@ -17,6 +18,7 @@ export async function handOver(lease: RunDirLease, timeoutMs: number, log: Logge
   const script = process.argv[1] ?? '';
   const successor = spawnSuccessor(process.execPath, [...process.execArgv, script, ...process.argv.slice(2)], { ...process.env, HAPSUP_HANDOVER_FROM: String(process.pid) });
   log.info({ pid: successor.pid, script }, 'upgrade: successor started');
+  crashPoint('handover-spawned');
   let timer: NodeJS.Timeout | undefined;
   const line = await Promise.race([
     successor.firstLine,
@@ -26,6 +28,7 @@ export async function handOver(lease: RunDirLease, timeoutMs: number, log: Logge
   clearTimeout(timer);
   const report = line === undefined ? undefined : (JSON.parse(line) as { ok: boolean; pid?: number; version?: string; message?: string });
   if (report?.ok === true && report.pid !== undefined) {
+    crashPoint('handover-reported');
     successor.detach();
     log.info({ successor: report.pid, version: report.version }, 'upgrade: handed over; exiting without touching haproxy');
     return { pid: report.pid, version: report.version ?? 'unknown' };

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
  * can always attribute its messages (NotifyAccess=all). Without python3, `systemd-notify` per message (racy on
  * systemd < 254: it may exit before systemd reads the message).
  */
-export type Notifier = { send(fields: Record<string, string>): void; close(): Promise<void> };
+export type Notifier = { send(fields: Record<string, string>): void; close(): Promise<void>; /** Run by systemd (NOTIFY_SOCKET set). */ active: boolean };
 
 const HELPER = `
 import os, socket, sys
@@ -24,12 +24,13 @@ for line in sys.stdin:
 /** A notifier for $NOTIFY_SOCKET, or a no-op when the supervisor is not run by systemd. */
 export function createNotifier(env: NodeJS.ProcessEnv = process.env, onError: (message: string) => void = () => undefined): Notifier {
   const socket = env['NOTIFY_SOCKET'];
-  if (socket === undefined || socket === '') return { send: () => undefined, close: () => Promise.resolve() };
+  if (socket === undefined || socket === '') return { send: () => undefined, close: () => Promise.resolve(), active: false };
   let helper: ChildProcess | undefined = spawn('python3', ['-u', '-c', HELPER], { stdio: ['pipe', 'ignore', 'pipe'], env: { ...env } });
   helper.on('error', () => (helper = undefined)); // no python3: fall back below
   helper.stderr?.on('data', (chunk: Buffer) => onError(chunk.toString().trim()));
   helper.stdin?.on('error', () => undefined);
   return {
+    active: true,
     send(fields) {
       // One datagram: fields separated by newlines (encoded as \x1e on the helper's line-based stdin).
       const message = Object.entries(fields).map(([key, value]) => `${key}=${value.replace(/\n/g, ' ')}`);

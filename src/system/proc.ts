@@ -60,3 +60,12 @@ export function startDate(startTime: number): Date {
   }
   return new Date((bootSeconds + startTime / 100) * 1000);
 }
+
+/** A process's control group (/proc/<pid>/cgroup), or undefined when it is gone. */
+export function readCgroup(pid: number | 'self'): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+  } catch {
+    return undefined;
+  }
+}

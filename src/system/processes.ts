@@ -94,6 +94,17 @@ export function unixSocketHolders(socketPath: string, candidates: number[]): num
   return candidates.filter((pid) => [...socketInodes(pid)].some((inode) => inodes.has(inode)));
 }
 
+/** A process's session id (/proc/<pid>/stat field 6), or undefined. */
+export function sessionId(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const sid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]);
+    return Number.isInteger(sid) ? sid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A process's parent pid, or undefined. */
 export function parentPid(pid: number): number | undefined {
   try {

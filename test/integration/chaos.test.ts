@@ -26,16 +26,25 @@ describe('chaos', () => {
       const active = status.generations.find((generation) => generation.state === 'active');
       const draining = status.generations.filter((generation) => generation.state === 'draining');
       const dice = Math.random();
-      if (dice < 0.25 && active !== undefined) {
-        process.kill(active.pid, 'SIGKILL');
-        killed.add(active.pid);
-        actions.killActive++;
+      if (dice < 0.25 && active !== undefined && isAlive(active.pid)) {
+        // The status may name an active generation killed a moment ago and not yet reaped: it may be gone now.
+        try {
+          process.kill(active.pid, 'SIGKILL');
+          killed.add(active.pid);
+          actions.killActive++;
+        } catch {
+          // Exited since the status.
+        }
       } else if (dice < 0.45 && draining.length > 0) {
         const victim = draining[Math.floor(Math.random() * draining.length)];
         if (victim !== undefined && isAlive(victim.pid)) {
-          process.kill(victim.pid, 'SIGKILL');
-          killed.add(victim.pid);
-          actions.killDraining++;
+          try {
+            process.kill(victim.pid, 'SIGKILL');
+            killed.add(victim.pid);
+            actions.killDraining++;
+          } catch {
+            // Exited since the check.
+          }
         }
       } else if (dice < 0.75) {
         reloads.push(sandbox.cli(['reload']));

@@ -107,6 +107,84 @@ describe.skipIf(unavailable !== undefined)(`haproxy-supervisor.service under a r
     expect(report.ok).toBeGreaterThan(100);
   });
 
+  /** Arms a crash point in the unit's supervisor (drop-in, daemon-reload); returns the marker that fires it once. */
+  const armCrash = (point: string): { marker: string; disarm: () => void } => {
+    const marker = '/run/hs-test/crash-marker';
+    systemd.writeFile(`/run/systemd/system/${UNIT}.d/zz-crash.conf`, `[Service]\nEnvironment=HAPSUP_CRASH_AT=${point}:${marker}\n`);
+    systemctl('daemon-reload');
+    return {
+      marker,
+      disarm() {
+        systemd.exec(['rm', '-f', `/run/systemd/system/${UNIT}.d/zz-crash.conf`, marker]);
+        systemctl('daemon-reload');
+      },
+    };
+  };
+
+  /** Starts the unit on a config answering `body`, under a probe that already sees answers; returns the main pid. */
+  const startServing = async (body: string): Promise<{ mainPid: string; probe: Probe }> => {
+    writeConfig(httpConfig(port, body));
+    expect(systemctl('start', UNIT)).toBe(0);
+    const probe = startProbe();
+    await expect.poll(() => probe.report.ok, { timeout: 10_000 }).toBeGreaterThan(50);
+    return { mainPid: systemd.property(UNIT, 'MainPID'), probe };
+  };
+
+  /** The unit is active again under another main process. */
+  const restartedFrom = async (mainPid: string): Promise<void> => {
+    await expect.poll(() => systemd.property(UNIT, 'MainPID'), { timeout: 15_000, interval: 100 }).not.toMatch(new RegExp(`^(${mainPid}|0)$`));
+    await expect.poll(() => systemd.property(UNIT, 'ActiveState'), { timeout: 15_000, interval: 100 }).toBe('active');
+  };
+
+  /** Every haproxy in the namespace is a live generation of the unit's supervisor, and it settles on one. */
+  const settlesManaged = async (): Promise<void> => {
+    const managed = (): number[] => status().generations.filter((generation) => generation.state !== 'exited').map((generation) => generation.pid).sort();
+    const running = (): number[] => haproxyInside().map((line) => Number(line.split(' ')[0])).sort();
+    expect(running().every((pid) => managed().includes(pid)), `${haproxyInside().join('; ')} vs ${JSON.stringify(managed())}`).toBe(true);
+    await expect.poll(() => managed().length, { timeout: 20_000 }).toBe(1);
+    await expect.poll(running, { timeout: 10_000 }).toEqual(managed());
+  };
+
+  it('comes back by itself when the supervisor is killed -9 in the middle of a reload: restarted within RestartSec, the half-done generation adopted, nothing unmanaged, 0 failed requests', async () => {
+    const crash = armCrash('after-spawn');
+    try {
+      const { mainPid, probe } = await startServing('before');
+      systemd.writeFile(crash.marker, '');
+      writeConfig(httpConfig(port, 'after'));
+      // The supervisor dies between the spawn and the state.json write that names the new generation.
+      expect(systemctl('reload', UNIT)).not.toBe(0);
+      await restartedFrom(mainPid);
+      expect(systemd.property(UNIT, 'NRestarts')).toBe('1');
+      expect(status().lastReload).toMatchObject({ ok: true, mode: 'reload', hitless: true });
+      await expect.poll(() => probe.report.bodies['after'] ?? 0, { timeout: 10_000 }).toBeGreaterThan(50);
+      await settlesManaged();
+      const report = await probe.stop();
+      expect(report.failed, JSON.stringify(report.failures)).toBe(0);
+    } finally {
+      crash.disarm();
+    }
+  });
+
+  it('an upgrade whose old main process is killed -9 after it started the successor: the restarted unit makes that successor its main process, haproxy untouched', async () => {
+    const crash = armCrash('handover-spawned');
+    try {
+      const { mainPid, probe } = await startServing('upgrade-crash');
+      const active = status().generations.find((generation) => generation.state === 'active');
+      systemd.writeFile(crash.marker, '');
+      systemd.exec(['haproxy-supervisor', 'upgrade', '--run-dir', '/run/haproxy-supervisor'], true);
+      await restartedFrom(mainPid);
+      // The successor, not a third supervisor: it owns the run dir and is what systemd now watches.
+      await expect.poll(() => String(status().supervisor.pid), { timeout: 10_000 }).toBe(systemd.property(UNIT, 'MainPID'));
+      expect(status().generations.find((generation) => generation.state === 'active')?.pid).toBe(active?.pid);
+      expect(systemctl('reload', UNIT)).toBe(0);
+      await settlesManaged();
+      const report = await probe.stop();
+      expect(report.failed, JSON.stringify(report.failures)).toBe(0);
+    } finally {
+      crash.disarm();
+    }
+  });
+
   it('upgrade hands the unit over to a new main process without touching haproxy or failing a request', async () => {
     writeConfig(httpConfig(port, 'upgrade'));
     expect(systemctl('start', UNIT)).toBe(0);

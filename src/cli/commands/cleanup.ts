@@ -10,7 +10,11 @@ import { daemonOptions, type DaemonArgs } from '../shared-options.js';
 
 type CleanupArgs = DaemonArgs & { dryRun: boolean; json: boolean; all: boolean };
 
-/** The registry's live generations: the running supervisor's, or state.json's when none runs (none with --all). */
+/**
+ * The registry's live generations: the running supervisor's; when none runs, state.json's and every generation
+ * started from this run dir (a supervisor killed mid-reload leaves one state.json does not name), which the next
+ * supervisor adopts; none with --all.
+ */
 async function registryPids(runDir: string, all: boolean): Promise<{ pids: number[]; running: boolean }> {
   try {
     const status = await sendRequest(runDir, { cmd: 'status' }, 10_000);
@@ -21,8 +25,10 @@ async function registryPids(runDir: string, all: boolean): Promise<{ pids: numbe
   if (all) return { pids: [], running: false };
   const { loadState } = await import('../../supervisor/state-file.js');
   const { isSameProcess } = await import('../../system/proc.js');
+  const { runDirProcesses } = await import('../../supervisor/run-dir-processes.js');
   const state = await loadState(runDirPaths(runDir).state);
-  return { pids: state.generations.filter((record) => record.state !== 'exited' && isSameProcess(record)).map((record) => record.pid), running: false };
+  const recorded = state.generations.filter((record) => record.state !== 'exited' && isSameProcess(record)).map((record) => record.pid);
+  return { pids: [...new Set([...recorded, ...runDirProcesses(runDir).map((found) => found.pid)])], running: false };
 }
 
 async function cleanup(args: CleanupArgs): Promise<number> {

@@ -22,6 +22,14 @@ describe('state.json', () => {
     expect((await loadState(file)).nextGenerationId).toBe(50);
   });
 
+  it('keeps the generation about to start (pending): its id is never given out again, even when the counter was not yet written', () => {
+    const state = parseState(JSON.stringify({ nextGenerationId: 4, nextReloadId: 2, generations: [], pending: { id: 7, socket: '/run/hs/gen/7.sock', since: '2026-12-01T00:00:00.000Z' } }));
+    expect(state.pending).toEqual({ id: 7, socket: '/run/hs/gen/7.sock', since: '2026-12-01T00:00:00.000Z' });
+    expect(state.nextGenerationId).toBe(8);
+    expect(parseState(JSON.stringify({ nextGenerationId: 4, pending: { id: 'x' } }))).toMatchObject({ nextGenerationId: 4 });
+    expect(parseState(JSON.stringify({ nextGenerationId: 4, pending: { id: 'x' } })).pending).toBeUndefined();
+  });
+
   it('starts fresh from a missing or corrupt state.json', async () => {
     const file = path.join(tempDir(), 'state.json');
     expect(await loadState(file)).toEqual(EMPTY_STATE);
