@@ -8,6 +8,7 @@ import type { ExitReason } from '../../../src/control/types.js';
 import { Fleet, type FleetOptions } from '../../../src/supervisor/fleet.js';
 import type { Generation, GenerationRecord } from '../../../src/supervisor/generation.js';
 import { identify, readComm } from '../../../src/system/proc.js';
+import { haproxyPids, killAll } from '../../helpers/haproxy-processes.js';
 import { isAlive } from '../../helpers/os-probes.js';
 import { useTempDirs } from '../../helpers/temp-dirs.js';
 
@@ -18,9 +19,11 @@ const tempDir = useTempDirs();
 const fleets: Fleet[] = [];
 const strays: number[] = [];
 const servers: Server[] = [];
+const runDirs: string[] = [];
 
 function fleet(options: Partial<FleetOptions> = {}): Fleet & { exits: Array<[number, ExitReason]> } {
-  const runDir = tempDir();
+  const runDir = options.runDir ?? tempDir();
+  runDirs.push(runDir);
   const created = new Fleet({
     haproxy: FAKE_HAPROXY,
     config: [path.join(runDir, 'haproxy.cfg')],
@@ -51,6 +54,8 @@ afterEach(async () => {
     await Promise.all(created.live().map((generation) => generation.exited));
   }
   for (const pid of strays.splice(0)) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  // Whatever a failed test left running from its run dirs (adopted, or spawned by a fleet it replaced).
+  for (const runDir of runDirs.splice(0)) killAll(haproxyPids(runDir));
   for (const server of servers.splice(0)) server.close();
 });
 
@@ -137,7 +142,7 @@ describe('Fleet', () => {
 
   it('adopts a generation of its run dir that state.json never named (the supervisor died right after the spawn): its id from its socket, drained behind the recorded active one', async () => {
     const runDir = tempDir();
-    const first = fleet({ runDir, config: [path.join(runDir, 'haproxy.cfg')] });
+    const first = fleet({ runDir });
     const recorded = await first.launch(undefined);
     first.activate(recorded);
     const unrecorded = await first.launch(recorded.record.socket);
@@ -147,7 +152,7 @@ describe('Fleet', () => {
     strays.push(recorded.pid, unrecorded.pid);
     await adminSocket(recorded.record.socket, recorded.pid);
     await adminSocket(unrecorded.record.socket, unrecorded.pid);
-    const successor = fleet({ runDir, config: [path.join(runDir, 'haproxy.cfg')] });
+    const successor = fleet({ runDir });
     const adopted = await successor.restore(records, 2);
     expect(adopted.map((generation) => [generation.id, generation.pid])).toEqual([
       [1, recorded.pid],
@@ -163,7 +168,7 @@ describe('Fleet', () => {
   it('makes the newest serving generation active when the recorded active one already stopped listening (the old supervisor died after SIGUSR1)', async () => {
     const runDir = tempDir();
     process.env['FAKE_HAPROXY_IGNORE'] = 'USR1';
-    const first = fleet({ runDir, config: [path.join(runDir, 'haproxy.cfg')] });
+    const first = fleet({ runDir });
     const old = await first.launch(undefined);
     first.activate(old);
     const current = await first.launch(old.record.socket);
@@ -173,7 +178,7 @@ describe('Fleet', () => {
     deadSocket(old.record.socket);
     await adminSocket(current.record.socket, current.pid);
     const records = first.records().filter((record) => record.id === 1);
-    const successor = fleet({ runDir, config: [path.join(runDir, 'haproxy.cfg')] });
+    const successor = fleet({ runDir });
     await successor.restore(records, 2);
     expect(successor.active()?.id).toBe(2);
     expect(successor.live().find((generation) => generation.id === 1)?.state).toBe('draining');
@@ -181,12 +186,12 @@ describe('Fleet', () => {
 
   it('after a failed hand-over, adopts the generation a dead successor spawned in its run dir and drains it behind its own active one', async () => {
     const runDir = tempDir();
-    const own = fleet({ runDir, config: [path.join(runDir, 'haproxy.cfg')] });
+    const own = fleet({ runDir });
     const active = await own.launch(undefined);
     own.activate(active);
     await adminSocket(active.record.socket, active.pid);
     // The successor's fleet, from the same state (ids continue), spawns generation 2 and dies.
-    const successor = fleet({ runDir, config: [path.join(runDir, 'haproxy.cfg')] });
+    const successor = fleet({ runDir });
     await successor.restore(own.records(), own.nextId);
     const spawnedBySuccessor = await successor.launch(undefined);
     successor.close();
@@ -201,7 +206,7 @@ describe('Fleet', () => {
 
   it('abandons a generation that never answered when nothing serves, and names the generation about to start in state.json before spawning it', async () => {
     const runDir = tempDir();
-    const first = fleet({ runDir, config: [path.join(runDir, 'haproxy.cfg')] });
+    const first = fleet({ runDir });
     const seen: Array<{ pending: unknown; live: number }> = [];
     first.useCheckpoint({ checkpoint: () => Promise.resolve(void seen.push({ pending: first.pending(), live: first.live().length })) });
     const starting = await first.launch(undefined);
@@ -209,7 +214,7 @@ describe('Fleet', () => {
     expect(first.pending()).toBeUndefined();
     first.close();
     strays.push(starting.pid);
-    const successor = fleet({ runDir, config: [path.join(runDir, 'haproxy.cfg')] });
+    const successor = fleet({ runDir });
     await successor.restore([], 2);
     expect(successor.active()).toBeUndefined();
     await expect.poll(() => successor.exits, { timeout: 5000 }).toEqual([[1, 'failed-start']]);
