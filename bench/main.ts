@@ -6,7 +6,8 @@ import { haproxyPids, killAll } from '../test/helpers/haproxy-processes.js';
 import { toMarkdown, toSvg, type BenchResult } from './report.js';
 import { crashUnderLoad, dependencyCosts, MODES, racingTriggers, reloadLatency, reloadUnderLoad, supervisorFootprint, type Scenario } from './sections.js';
 import { DAEMON_NODE_FLAGS } from '../src/cli/commands/start.js';
-import { BENCH_MARKER } from './subjects.js';
+import { BENCH_MARKER, manyCertificatesConfig } from './subjects.js';
+import { cpuPerReload, type CpuConfig } from './cpu.js';
 import { ensureAb } from './tools.js';
 
 /**
@@ -23,7 +24,7 @@ const outDir = path.resolve(outIndex >= 0 ? (args[outIndex + 1] ?? 'bench/result
 /** `--only load,racing,crash,latency,footprint`: just those sections (iterating on one figure); default all. */
 const onlyIndex = args.indexOf('--only');
 const only = onlyIndex >= 0 ? new Set((args[onlyIndex + 1] ?? '').split(',')) : undefined;
-const runs = (section: 'load' | 'racing' | 'crash' | 'latency' | 'footprint'): boolean => only === undefined || only.has(section);
+const runs = (section: 'load' | 'racing' | 'crash' | 'latency' | 'footprint' | 'cpu'): boolean => only === undefined || only.has(section);
 
 /** Every combination of clients, reload interval and keep-alive with ab; the probe (new connection each) too. */
 function matrix(seconds: number, headline: { requests: number; seconds: number }): Scenario[] {
@@ -53,6 +54,7 @@ const PLAN = {
       ['large (5 000 backends × 4 servers)', 5000, 30],
     ] as Array<[string, number, number]>,
     footprintReloads: 1000,
+    cpu: { small: 40, certificates: 1000, certificateReloads: 20 },
   },
   quick: {
     scenarios: [
@@ -64,6 +66,7 @@ const PLAN = {
     crashKills: 4,
     latency: [['small (1 frontend)', 0, 30]] as Array<[string, number, number]>,
     footprintReloads: 1000,
+    cpu: { small: 20, certificates: 1000, certificateReloads: 8 },
   },
   smoke: {
     scenarios: [
@@ -75,6 +78,7 @@ const PLAN = {
     crashKills: 1,
     latency: [['small (1 frontend)', 0, 3]] as Array<[string, number, number]>,
     footprintReloads: 5,
+    cpu: { small: 3, certificates: 0, certificateReloads: 0 },
   },
 }[profile];
 
@@ -115,6 +119,7 @@ async function main(): Promise<void> {
     crash: [],
     latency: [],
     footprint: [],
+    cpu: [],
   };
   // Saved after every section: a failure late in a long run keeps what was measured.
   const save = (): void => {
@@ -142,6 +147,17 @@ async function main(): Promise<void> {
     result.crash?.push(await crashUnderLoad(mode, PLAN.crashKills));
   }
   save();
+  const cpuModes = profile === 'smoke' ? (['init-x', 'supervisor-hup'] as const) : (['init-x', 'master-worker', 'supervisor-hup', 'supervisor-cli'] as const);
+  const cpuConfigs: Array<[string, CpuConfig | undefined, number]> = [['small (1 frontend)', undefined, PLAN.cpu.small]];
+  const certificates = { text: (port: number, dir: string) => manyCertificatesConfig(port, dir, PLAN.cpu.certificates), tls: true };
+  if (PLAN.cpu.certificates > 0) cpuConfigs.push([`${PLAN.cpu.certificates} TLS certificates`, certificates, PLAN.cpu.certificateReloads]);
+  for (const [name, config, reloads] of runs('cpu') ? cpuConfigs : []) {
+    for (const mode of cpuModes) {
+      log(`cpu per reload: ${name}, ${mode}, ${reloads} reloads`);
+      result.cpu?.push(await cpuPerReload(mode, name, config, reloads));
+    }
+    save();
+  }
   for (const [name, backends, reloads] of runs('latency') ? PLAN.latency : []) {
     log(`latency: ${name}`);
     result.latency.push(...(await reloadLatency(name, backends, reloads)));

@@ -1,4 +1,5 @@
 import { MODE_LABELS } from './subjects.js';
+import type { CpuRow } from './cpu.js';
 import type { CrashRow, DependencyRow, FootprintRow, LatencyRow, LoadRow, RaceRow } from './sections.js';
 
 /** Everything one bench run measured. */
@@ -12,6 +13,7 @@ export type BenchResult = {
   latency: LatencyRow[];
   footprint: FootprintRow[];
   dependencies?: DependencyRow[];
+  cpu?: CpuRow[];
 };
 
 /** What each mode is in the crash table (nothing is reloaded there). */
@@ -111,6 +113,12 @@ export function toMarkdown(result: BenchResult): string {
       const recovery = row.recovered === 0 ? 'never' : String(row.recoveryMs.median);
       lines.push(`| ${CRASH_LABELS[row.mode] ?? MODE_LABELS[row.mode]} | ${row.kills} | ${row.recovered} | ${recovery} | ${row.recovered === 0 ? '-' : row.recoveryMs.p95} | ${row.refusedPerKill} | ${row.resetPerKill} | ${row.otherPerKill} |`);
     }
+    lines.push('');
+  }
+  if ((result.cpu ?? []).length > 0) {
+    lines.push('## CPU per reload (every process on the machine, no traffic; each reload waited for until the old process exited)', '');
+    lines.push('| config | mode | reloads | CPU ms per reload | wall ms median | p95 |', '|---|---|---:|---:|---:|---:|');
+    for (const row of result.cpu ?? []) lines.push(`| ${row.config} | ${MODE_LABELS[row.mode]} | ${row.reloads} | ${row.cpuMsPerReload} | ${row.wallMs.median} | ${row.wallMs.p95} |`);
     lines.push('');
   }
   if (result.latency.length > 0) {

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
@@ -42,6 +42,17 @@ export function smallConfig(port: number, dir: string, extra = '', tls = false):
 export function makeCertificate(dir: string): void {
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${dir}/key.pem`, '-out', `${dir}/crt.pem`, '-days', '2', '-subj', '/CN=localhost'], { stdio: 'ignore' });
   writeFileSync(`${dir}/cert.pem`, readFileSync(`${dir}/crt.pem`, 'utf8') + readFileSync(`${dir}/key.pem`, 'utf8'));
+}
+
+/**
+ * The small config over TLS with `count` certificates (one self-signed certificate made at run time, copied: haproxy
+ * parses and loads each file as a certificate of its own, which is what makes a start with many of them slow).
+ */
+export function manyCertificatesConfig(port: number, dir: string, count: number): string {
+  makeCertificate(dir);
+  mkdirSync(path.join(dir, 'certs'), { recursive: true });
+  for (let index = 1; index <= count; index++) copyFileSync(path.join(dir, 'cert.pem'), path.join(dir, 'certs', `c${index}.pem`));
+  return smallConfig(port, dir, '', true).replace(`ssl crt ${dir}/cert.pem`, `ssl crt ${dir}/certs`);
 }
 
 /** The small config plus `backends` backends of 4 servers each (a large config, for reload latency). */

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { parseDuration } from '../config/duration.js';
 import { loadConfig, type LoadedConfig } from './config-load.js';
 import type { ConfigLine } from './config-parse.js';
+import { keepAliveFacts, type KeepAliveFacts } from './keep-alive.js';
 
 /** A `stats socket` line of the global section. */
 export type StatsSocket = { address: string; unix: boolean; levelAdmin: boolean; exposeFd: boolean; where: string };
@@ -21,6 +22,8 @@ export type ConfigFacts = {
   serverStateFile: string | undefined;
   /** `load-server-state-from-file` values (defaults or backends): global, local or none. */
   loadServerState: string[];
+  /** HTTP frontends and what decides what their keep-alive clients see on a reload. */
+  keepAlive: KeepAliveFacts;
 };
 
 const where = (line: ConfigLine): string => `${line.file}:${line.line}`;
@@ -57,6 +60,7 @@ export function configFacts(config: LoadedConfig): ConfigFacts {
     empty: config.empty,
     serverStateFile: undefined,
     loadServerState: [],
+    keepAlive: keepAliveFacts(config.lines),
   };
   let stateBase: string | undefined;
   let stateFile: string | undefined;

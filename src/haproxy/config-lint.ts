@@ -1,5 +1,6 @@
 import { formatDuration } from '../config/duration.js';
 import type { ConfigFacts } from './config-facts.js';
+import { keepAliveFindings } from './keep-alive.js';
 
 /** One finding about seamless-reload readiness, with a one-line fix. */
 export type Finding = { level: 'error' | 'warning' | 'ok'; message: string; fix?: string };
@@ -73,6 +74,7 @@ export function lintConfig(facts: ConfigFacts, drainTimeoutMs: number): Finding[
   } else {
     findings.push({ level: 'ok', message: `Server state carries over reloads through ${facts.serverStateFile} (written by the supervisor before each new generation).` });
   }
+  findings.push(...keepAliveFindings(facts.keepAlive, facts.hardStopAfterMs));
   if (facts.daemon !== undefined) {
     findings.push({
       level: 'ok',

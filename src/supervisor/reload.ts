@@ -4,6 +4,7 @@ import { HaproxyCheckError, ReloadError } from '../errors.js';
 import type { Checker } from '../haproxy/check.js';
 import { configFacts, type ConfigFacts } from '../haproxy/config-facts.js';
 import { lintConfig } from '../haproxy/config-lint.js';
+import { keepAliveFindings } from '../haproxy/keep-alive.js';
 import { saveServerState } from '../haproxy/server-state.js';
 import { crashPoint } from '../system/crash-point.js';
 import { loadConfig, type LoadedConfig } from '../haproxy/config-load.js';
@@ -60,18 +61,19 @@ const TRANSFER_FAILURE = /old process socket|sockets to be transferred|sockets f
 const HUNG_PROBE_MS = 1000;
 
 /**
- * The reload transaction, start to end: read and lint the config → `haproxy -c` while the new generation spawns
- * (with -x from the running one) and proves it serves → only once both passed, tell every older live generation
- * to finish (SIGUSR1, identity-checked at that instant) with a deadline. Any failure before that soft-stops the new
- * process and leaves the older generations untouched and serving. A restart checks first: it must not kill
- * anything for a bad config. The result it returns is final: its duration covers the whole path.
+ * The reload transaction, start to end: read and lint the config → spawn the new generation (with -x from the
+ * running one), whose own start is the configuration check, and wait until it proves it serves → only then tell every
+ * older live generation to finish (SIGUSR1, identity-checked at that instant) with a deadline. Any failure before
+ * that soft-stops the new process and leaves the older generations untouched and serving. A restart checks first
+ * (`haproxy -c`): it must not kill anything for a bad config. The result it returns is final: its duration covers
+ * the whole path.
  */
 export class ReloadTransaction {
   readonly #parts: ReloadParts;
-  /** The digest of the configuration `haproxy -c` last passed. */
-  #validated: string | undefined;
   /** The config's `server-state-file`, written from the running generation right before each spawn. */
   #stateFile: string | undefined;
+  /** The digest of the configuration the last successful reload loaded (its warnings are given once per content). */
+  #loaded: string | undefined;
 
   constructor(parts: ReloadParts) {
     this.#parts = parts;
@@ -106,12 +108,11 @@ export class ReloadTransaction {
         const facts = configFacts(config);
         lint(facts, settings.drainTimeoutMs);
         this.#stateFile = facts.serverStateFile;
-        // A respawn of the configuration the check last passed starts alone: nothing competes with it for the CPU
-        // while nothing serves (about a third less time refusing connections).
-        const revalidate = batch.mode !== 'respawn' || config.digest !== this.#validated;
-        const generation =
-          batch.mode === 'restart' ? await this.#restart(result, log) : revalidate ? await this.#checkWhileStarting(result, log) : await this.#startGeneration(result, log);
-        if (revalidate) this.#validated = config.digest;
+        // One haproxy start per reload: the new generation's own start is the configuration check. haproxy parses and
+        // checks everything before it binds and exits with its ALERT lines when it rejects the configuration, and
+        // under the supervisor it signals no one (no -sf). A second parse (`haproxy -c`) beside it would double the
+        // CPU a reload costs and compete with the serving generation for the same cores.
+        const generation = batch.mode === 'restart' ? await this.#restart(result, log) : await this.#startGeneration(result, log);
         crashPoint('after-ready');
         fleet.activate(generation);
         crashPoint('after-activate');
@@ -120,6 +121,8 @@ export class ReloadTransaction {
         result.retired.push(...fleet.retireOlderThan(generation));
         crashPoint('after-retire');
         result.ok = true;
+        if (config.digest !== this.#loaded) result.warnings.push(...firstLoadWarnings(facts, log));
+        this.#loaded = config.digest;
       }
     } catch (error) {
       const failure = error instanceof ReloadError ? error : new ReloadError((error as Error).message, { phase: 'spawn', cause: error });
@@ -144,24 +147,6 @@ export class ReloadTransaction {
     await this.#check(result);
     result.retired.push(...(await this.#parts.fleet.terminateAll()));
     return this.#startGeneration(result, log);
-  }
-
-  /**
-   * `haproxy -c` and the spawn at once: the reload costs the longer of the two, not their sum. Safe because the new
-   * process signals no one (no -sf): if the check fails, the new generation is abandoned (soft stop) and the
-   * running one, never signalled, keeps serving.
-   */
-  async #checkWhileStarting(result: ReloadResult, log: Logger): Promise<Generation> {
-    const [checked, started] = await Promise.allSettled([this.#check(result), this.#startGeneration(result, log)]);
-    if (checked.status === 'rejected') {
-      if (started.status === 'fulfilled') {
-        started.value.log.warn('haproxy -c failed while this generation started: soft-stopping it');
-        this.#parts.fleet.abandon(started.value);
-      }
-      throw checked.reason;
-    }
-    if (started.status === 'rejected') throw started.reason;
-    return started.value;
   }
 
   async #check(result: ReloadResult): Promise<void> {
@@ -201,8 +186,10 @@ export class ReloadTransaction {
     if (attempt.generation !== undefined) {
       result.hitless = transferFrom !== undefined;
       result.timings.readyMs = Math.round(performance.now() - readyStarted);
+      result.warnings.push(...startupWarnings(attempt.generation));
       return attempt.generation;
     }
+    if (rejectsConfig(attempt.lines)) throw configRejected(attempt);
     const transferLine = transferFrom === undefined ? undefined : attempt.lines.find((line) => TRANSFER_FAILURE.test(line));
     if (transferLine !== undefined && running !== undefined) {
       // A running generation that does not answer is hung: it is terminated once the new one serves, not drained.
@@ -217,6 +204,7 @@ export class ReloadTransaction {
       const legacy = await this.#spawnAndWait(undefined);
       if (legacy.generation !== undefined) {
         result.timings.readyMs = Math.round(performance.now() - readyStarted);
+        result.warnings.push(...startupWarnings(legacy.generation));
         return legacy.generation;
       }
       throw new ReloadError(`The new generation failed to start: ${legacy.detail}`, { phase: 'spawn', lines: legacy.lines, pid: legacy.pid });
@@ -244,6 +232,35 @@ export class ReloadTransaction {
 }
 
 type Attempt = { generation?: Generation; lines: string[]; detail: string; pid?: number; timedOut?: boolean };
+
+/** haproxy's ALERTs of its configuration phase (`[ALERT] (pid) : config : …`): what `haproxy -c` would say too. */
+const CONFIG_ALERT = /^\[(ALERT|EMERG)\]\s+\(\d+\) : config : /;
+
+/** True when haproxy exited because it rejected the configuration (not because it could not bind, say). */
+function rejectsConfig(lines: string[]): boolean {
+  return lines.some((line) => CONFIG_ALERT.test(line));
+}
+
+/** The failure of a start that haproxy refused for its configuration: exit 10, its ALERT lines, as `haproxy -c` gave them. */
+function configRejected(attempt: Attempt): ReloadError {
+  const lines = attempt.lines.filter((line) => /^\[(ALERT|EMERG|WARNING)\]/.test(line));
+  return new ReloadError(`haproxy rejected the configuration:\n${lines.join('\n')}`, { phase: 'check', lines, pid: attempt.pid });
+}
+
+/** The WARNING lines a generation printed while it started (before it served). */
+function startupWarnings(generation: Generation): string[] {
+  return generation.tail().filter((line) => line.startsWith('[WARNING]'));
+}
+
+/** What a configuration's first load warns about, in the result and the log: what keep-alive clients will see on reloads. */
+function firstLoadWarnings(facts: ConfigFacts, log: Logger): string[] {
+  return keepAliveFindings(facts.keepAlive, facts.hardStopAfterMs)
+    .filter((finding) => finding.level === 'warning')
+    .map((finding) => {
+      log.warn({ fix: finding.fix }, finding.message);
+      return `${finding.message} Fix: ${finding.fix ?? ''}`.trim();
+    });
+}
 
 /** Refuses what cannot work under a supervisor (master-worker, an empty file), before anything runs. */
 function lint(facts: ConfigFacts, drainTimeoutMs: number): void {

@@ -1,4 +1,4 @@
-import { isSameProcess, type ProcessIdentity } from './proc.js';
+import { isSameProcess, readState, type ProcessIdentity } from './proc.js';
 
 /** What happened to a signal: sent, or not sent because the process is gone or its pid now names another process. */
 export type SignalOutcome = 'sent' | 'gone' | 'recycled';
@@ -6,7 +6,8 @@ export type SignalOutcome = 'sent' | 'gone' | 'recycled';
 /** Sends `signal` only if `identity` still names the same process (start time checked just before kill). */
 export function signalIdentity(identity: ProcessIdentity, signal: NodeJS.Signals): SignalOutcome {
   if (!isSameProcess(identity)) {
-    return processExists(identity.pid) ? 'recycled' : 'gone';
+    // An exited process its parent has not reaped yet (a zombie) is gone too, whoever it was.
+    return processExists(identity.pid) && readState(identity.pid) !== 'Z' ? 'recycled' : 'gone';
   }
   try {
     process.kill(identity.pid, signal);

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { WatchStatus } from '../control/types.js';
 import { loadConfig, type LoadedConfig } from '../haproxy/config-load.js';
 import { configReferences } from '../haproxy/config-references.js';
-import { changedFiles, fingerprint, snapshot, type Snapshot } from './content-hash.js';
+import { changedFiles, DigestCache, fingerprint, snapshot, type Snapshot } from './content-hash.js';
 import { Settle } from './settle.js';
 
 
@@ -34,7 +34,9 @@ export class ConfigWatcher {
   #directories = new Set<string>();
   #files: string[] = [];
   #baseline: Snapshot = { digests: new Map(), missing: [] };
-  #baselineFingerprint = '';
+  readonly #digests = new DigestCache();
+  /** The baseline's fingerprint, computed when first needed (an evaluation), not on every reload. */
+  #baselineFingerprint: string | undefined = '';
   #failedFingerprint: string | undefined;
   #lastChange: WatchStatus['lastChange'];
   #lastError: string | undefined;
@@ -51,7 +53,7 @@ export class ConfigWatcher {
 
   /** The files a reload starting now will read (from its already parsed config), and their content. */
   async capture(config: LoadedConfig): Promise<Snapshot> {
-    return snapshot(filesOf(config));
+    return snapshot(filesOf(config), this.#digests);
   }
 
   /** The files whose content differs between what runs now (the baseline) and `captured`. */
@@ -62,10 +64,10 @@ export class ConfigWatcher {
   /** A reload that read `captured` succeeded: that content is what runs now. */
   loaded(captured: Snapshot): void {
     this.#baseline = captured;
-    this.#baselineFingerprint = fingerprint(captured);
+    this.#baselineFingerprint = undefined;
     this.#failedFingerprint = undefined;
     this.#lastError = undefined;
-    this.#rewatch([...captured.digests.keys(), ...captured.missing].sort());
+    this.#rewatch([...captured.digests.keys(), ...captured.missing].sort(), captured.directories);
   }
 
   /** A reload that read `captured` failed: do not retry that content. */
@@ -101,20 +103,23 @@ export class ConfigWatcher {
     };
   }
 
-  /** Directories to watch: each `-f` directory, and the directory holding every file (config or referenced). */
-  #directoriesFor(files: string[]): Set<string> {
+  /**
+   * Directories to watch: each `-f` directory, and the directory holding every file (config or referenced).
+   * `known`: which of `files` are directories (a crt directory), as a snapshot found them; else each is stat'ed.
+   */
+  #directoriesFor(files: string[], known: Set<string> | undefined): Set<string> {
     const directories = new Set<string>();
     for (const entry of this.#options.config) directories.add(isDirectory(entry) ? entry : path.dirname(entry));
     for (const file of files) {
       directories.add(path.dirname(file));
-      if (isDirectory(file)) directories.add(file); // a crt directory
+      if (known?.has(file) ?? isDirectory(file)) directories.add(file); // a crt directory
     }
     return directories;
   }
 
-  #rewatch(files: string[]): void {
+  #rewatch(files: string[], directories?: Set<string>): void {
     this.#files = files;
-    const wanted = this.#directoriesFor(this.#files);
+    const wanted = this.#directoriesFor(this.#files, directories);
     if (this.#watcher === undefined || this.#closed) return;
     const added = [...wanted].filter((directory) => !this.#directories.has(directory));
     const removed = [...this.#directories].filter((directory) => !wanted.has(directory));
@@ -133,7 +138,7 @@ export class ConfigWatcher {
     this.#evaluating = true;
     try {
       const config = loadConfig(this.#options.config);
-      const now = await snapshot(filesOf(config));
+      const now = await snapshot(filesOf(config), this.#digests);
       const configFiles = new Set(config.files);
       const missingConfig = now.missing.filter((file) => configFiles.has(file));
       const emptyConfig = [...configFiles].filter((file) => now.digests.get(file) === EMPTY_DIGEST);
@@ -148,6 +153,7 @@ export class ConfigWatcher {
         return;
       }
       const current = fingerprint(now);
+      this.#baselineFingerprint ??= fingerprint(this.#baseline);
       if (current === this.#baselineFingerprint) {
         if (this.#lastError?.startsWith('Config file missing') === true) this.#lastError = undefined;
         return;

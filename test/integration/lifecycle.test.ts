@@ -159,6 +159,21 @@ describe('stop and start', () => {
     expect((await sandbox.cli(['status'])).exitCode).toBe(3);
   });
 
+  it('check accepts a config whose HTTP frontend closes idle keep-alive connections on reload (exit 0) and prints the warning with the fix; the first load warns in the result too', async () => {
+    sandbox.writeConfig(httpConfig(port, 'keep-alive'));
+    const checked = await sandbox.cli(['check', '-f', sandbox.config]);
+    expect(checked.exitCode, checked.stdout).toBe(0);
+    expect(checked.stdout).toMatch(/^WARN Keep-alive clients can fail on every reload: HTTP frontend fe \(.*haproxy\.cfg:\d+\) closes idle connections/m);
+    expect(checked.stdout).toContain('fix: Add `option idle-close-on-response` to the defaults section (or to each HTTP frontend).');
+    await sandbox.run();
+    expect((await sandbox.status()).lastReload?.warnings.join('\n')).toContain('Keep-alive clients can fail on every reload');
+    sandbox.writeConfig(httpConfig(port, 'keep-alive').replace('defaults\n', 'defaults\n    option idle-close-on-response\n'));
+    const good = await sandbox.cli(['check', '-f', sandbox.config]);
+    expect(good.exitCode).toBe(0);
+    expect(good.stdout).not.toContain('Keep-alive clients can fail');
+    expect(good.stdout).toContain('ok   Every HTTP frontend keeps idle keep-alive connections open through a reload');
+  });
+
   it('versions, help and usage errors', async () => {
     const help = await execa('node', [CLI, 'reload', '--help'], { reject: false });
     expect(help.exitCode).toBe(0);

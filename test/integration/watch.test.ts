@@ -95,7 +95,7 @@ describe('reload on configuration change', () => {
     const failed = await sandbox.status();
     expect(failed.generations.find((g) => g.state === 'active')?.pid).toBe(active?.pid);
     expect(await body(port)).toBe('good');
-    expect((await sandbox.cli(['status'])).stdout).toMatch(/error: haproxy -c rejected[\s\S]*no-such-keyword/);
+    expect((await sandbox.cli(['status'])).stdout).toMatch(/error: haproxy rejected the configuration[\s\S]*no-such-keyword/);
     await sleep(1000);
     expect(await watchReloads()).toHaveLength(1); // the same broken content is not retried
 

@@ -75,3 +75,57 @@ frontend fe
     expect(lintConfig(readConfigFacts([file]), 1_800_000).find((finding) => finding.level === 'warning')?.message).toContain('No `hard-stop-after`');
   });
 });
+
+describe('keep-alive facts and findings', () => {
+  const facts = (text: string) => {
+    const file = path.join(tempDir(), 'h.cfg');
+    writeFileSync(file, text);
+    return readConfigFacts([file]);
+  };
+
+  it('finds HTTP frontends that close idle keep-alive connections on a soft stop, inheriting mode, option and timeouts from their defaults', () => {
+    const read = facts(`global
+    hard-stop-after 30s
+defaults
+    mode http
+    timeout client 20s
+frontend www
+    bind :80
+frontend raw
+    mode tcp
+    bind :81
+defaults tuned from unnamed
+    mode http
+    option idle-close-on-response
+    timeout http-keep-alive 5s
+listen api
+    bind :82
+frontend opted-out from tuned
+    bind :83
+    no option idle-close-on-response
+`);
+    expect(read.keepAlive.httpFrontends).toEqual([
+      { name: 'www', where: expect.stringMatching(/h\.cfg:6$/), idleCloseOnResponse: false, keepAliveMs: 20_000 },
+      { name: 'api', where: expect.stringMatching(/h\.cfg:15$/), idleCloseOnResponse: true, keepAliveMs: 5000 },
+      { name: 'opted-out', where: expect.stringMatching(/h\.cfg:17$/), idleCloseOnResponse: false, keepAliveMs: 5000 },
+    ]);
+    const warning = lintConfig(read, 1_800_000).find((finding) => finding.message.startsWith('Keep-alive clients'));
+    expect(warning).toMatchObject({ level: 'warning', fix: 'Add `option idle-close-on-response` to the defaults section (or to each HTTP frontend).' });
+    expect(warning?.message).toContain('www (');
+    expect(warning?.message).toContain('opted-out (');
+    expect(warning?.message).not.toContain('api (');
+  });
+
+  it('is satisfied by the option in defaults, and warns about close-spread-time and a hard-stop-after within the keep-alive timeout', () => {
+    const good = facts('global\n    hard-stop-after 5m\ndefaults\n    mode http\n    option idle-close-on-response\n    timeout client 30s\nfrontend www\n    bind :80\n');
+    expect(lintConfig(good, 1_800_000).filter((finding) => finding.level === 'warning').map((finding) => finding.message)).toEqual([
+      expect.stringContaining('Server state'),
+    ]);
+    const spread = facts('global\n    hard-stop-after 10s\n    close-spread-time 5s\ndefaults\n    mode http\n    option idle-close-on-response\n    timeout client 30s\nfrontend www\n    bind :80\n');
+    const messages = lintConfig(spread, 1_800_000).map((finding) => finding.message);
+    expect(messages).toContainEqual(expect.stringContaining('close-spread-time 5s closes idle keep-alive connections'));
+    expect(messages).toContainEqual(expect.stringContaining('hard-stop-after (10s) is not longer than the keep-alive timeout (30s)'));
+    const tcpOnly = facts('defaults\n    mode tcp\nfrontend raw\n    bind :80\n');
+    expect(lintConfig(tcpOnly, 1_800_000).some((finding) => /keep-alive/i.test(finding.message))).toBe(false);
+  });
+});

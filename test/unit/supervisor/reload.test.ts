@@ -15,7 +15,7 @@ import { FakeGeneration } from '../../helpers/fake-generation.js';
 import { useTempDirs } from '../../helpers/temp-dirs.js';
 
 /** How the next launched generation behaves. */
-type Script = { serves: true } | { serves: false; reason: 'exited' | 'timeout'; lines?: string[] };
+type Script = { serves: true; lines?: string[] } | { serves: false; reason: 'exited' | 'timeout'; lines?: string[] };
 
 const TRANSFER_LINE = '[ALERT]    (1) : Failed to get the sockets from the old process!';
 
@@ -50,8 +50,8 @@ class FakeFleet implements ReloadFleet {
 
   waitServing(generation: Generation): Promise<NotServing | undefined> {
     const script = this.scripts.shift() ?? { serves: true };
-    if (script.serves) return Promise.resolve(undefined);
     for (const line of script.lines ?? []) generation.remember(line);
+    if (script.serves) return Promise.resolve(undefined);
     if (script.reason === 'exited') (generation as FakeGeneration).exit({ code: 1, signal: null });
     return Promise.resolve({ reason: script.reason, detail: script.reason === 'timeout' ? 'no ready answer within 60000ms' : 'haproxy exited before it served' });
   }
@@ -89,18 +89,10 @@ class FakeFleet implements ReloadFleet {
   }
 }
 
-/** `haproxy -c` that passes, or fails with haproxy's lines, when the test says so. */
+/** `haproxy -c` (restart only) that passes, or fails with haproxy's lines, when the test says so. */
 class FakeChecker implements Checker {
   calls = 0;
   failure: string[] | undefined;
-  #gate: Promise<void> = Promise.resolve();
-
-  /** The check answers only once `release()` is called (to fail it while the spawn has succeeded). */
-  hold(): () => void {
-    let release!: () => void;
-    this.#gate = new Promise((resolve) => (release = resolve));
-    return release;
-  }
 
   version(): Promise<string | undefined> {
     return Promise.resolve('2.6.12-test');
@@ -108,7 +100,7 @@ class FakeChecker implements Checker {
 
   async check(): Promise<CheckResult> {
     this.calls++;
-    await this.#gate;
+    await Promise.resolve();
     if (this.failure !== undefined) throw new HaproxyCheckError({ command: 'haproxy -c', exitCode: 1, lines: this.failure });
     return { warnings: ['[WARNING]  (1) : a warning'], durationMs: 3 };
   }
@@ -137,11 +129,9 @@ let checker: FakeChecker;
 let baseline: FakeBaseline;
 let config: string;
 
-let shared: ReloadTransaction | undefined;
 let history: ReloadHistory;
 
 function transaction(): ReloadTransaction {
-  if (shared !== undefined) return shared;
   return new ReloadTransaction({
     fleet,
     checker,
@@ -154,13 +144,7 @@ function transaction(): ReloadTransaction {
 
 const run = (mode: ReloadMode) => transaction().run({ mode, triggers: ['cli', 'signal'] });
 
-/** Keeps one transaction across runs (it remembers which configuration the check passed). */
-const keepTransaction = (): void => {
-  shared = transaction();
-};
-
 beforeEach(() => {
-  shared = undefined;
   history = new ReloadHistory(40, 20);
   fleet = new FakeFleet();
   checker = new FakeChecker();
@@ -170,36 +154,36 @@ beforeEach(() => {
 });
 
 describe('ReloadTransaction', () => {
-  it('takes the sockets over from the active generation, then retires it, and returns a finished result', async () => {
+  it('takes the sockets over from the active generation, then retires it, and returns a finished result with the warnings the new generation printed', async () => {
     const old = fleet.withActive();
+    fleet.scripts.push({ serves: true, lines: ['[NOTICE]   (7) : haproxy version is 2.6.12', '[WARNING]  (7) : a warning'] });
     const result = await run('reload');
     expect(result).toMatchObject({ id: 40, ok: true, mode: 'reload', triggers: ['cli', 'signal'], hitless: true, generation: { id: 2 }, retired: [{ id: old.id, pid: old.pid }] });
-    expect(result.warnings).toEqual(['[WARNING]  (1) : a warning']);
+    expect(result.warnings).toEqual(['[WARNING]  (7) : a warning']);
     expect(fleet.launches).toEqual([old.record.socket]);
     expect(old.state).toBe('draining');
     expect(fleet.active()?.id).toBe(2);
     expect(result.timings.prepareMs).toBeGreaterThanOrEqual(0);
-    expect(result.timings.checkMs).toBe(3);
+    expect(result.timings.checkMs).toBeUndefined();
     expect(result.durationMs).toBeGreaterThanOrEqual((result.timings.prepareMs ?? 0) + Math.max(result.timings.readyMs ?? 0, 0));
     expect(baseline.events).toEqual(['loaded']);
   });
 
-  it('abandons a generation that started while haproxy -c rejected the config, and leaves the old one serving', async () => {
+  it('fails in the check phase with haproxy’s ALERT lines when the new generation rejects the configuration, runs no haproxy -c, and leaves the old one serving', async () => {
     const old = fleet.withActive();
-    checker.failure = ['[ALERT]    (1) : parsing [haproxy.cfg:9] : unknown keyword \'this-is-not\''];
-    const release = checker.hold();
-    const pending = run('reload');
-    await expect.poll(() => fleet.launches.length).toBe(1);
-    release();
-    const result = await pending;
+    const alerts = ["[ALERT]    (8) : config : parsing [haproxy.cfg:9] : unknown keyword 'this-is-not' in 'frontend' section", '[ALERT]    (8) : config : Fatal errors found in configuration.'];
+    fleet.scripts.push({ serves: false, reason: 'exited', lines: ['[NOTICE]   (8) : haproxy version is 2.6.12', ...alerts] });
+    const result = await run('reload');
     expect(result.ok).toBe(false);
-    expect(result.error).toMatchObject({ code: 'config-invalid', phase: 'check', lines: checker.failure });
-    expect(result.error?.message).toContain('unknown keyword');
+    expect(result.error).toMatchObject({ code: 'config-invalid', phase: 'check', lines: alerts });
+    expect(result.error?.message).toBe(`haproxy rejected the configuration:\n${alerts.join('\n')}`);
+    expect(checker.calls).toBe(0);
+    expect(fleet.launches).toEqual([old.record.socket]);
     expect(fleet.abandoned).toEqual([2]);
     expect(old.state).toBe('active');
     expect(old.signals).toEqual([]);
     expect(result.retired).toEqual([]);
-    expect(baseline.events).toEqual([expect.stringMatching(/^failed: haproxy -c rejected/)]);
+    expect(baseline.events).toEqual([expect.stringMatching(/^failed: haproxy rejected the configuration/)]);
   });
 
   it('fails with haproxy’s own lines when the new generation exits before it serves; the old one keeps serving', async () => {
@@ -281,17 +265,13 @@ describe('ReloadTransaction', () => {
     expect(baseline.events).toEqual([]);
   });
 
-  it('respawns the configuration the check last passed without checking it again, and checks a changed one', async () => {
-    keepTransaction();
+  it('runs haproxy -c for no start, reload or respawn: one haproxy start each', async () => {
     expect((await run('start')).ok).toBe(true);
-    expect(checker.calls).toBe(1);
-    fleet.generations[0]?.exit({ code: null, signal: 'SIGKILL' });
-    expect(await run('respawn')).toMatchObject({ ok: true, generation: { id: 2 } });
-    expect(checker.calls).toBe(1);
-    writeFileSync(config, 'global\n    hard-stop-after 1m\ndefaults\n    mode http\n');
+    expect(await run('reload')).toMatchObject({ ok: true, generation: { id: 2 } });
     fleet.generations[1]?.exit({ code: null, signal: 'SIGKILL' });
     expect(await run('respawn')).toMatchObject({ ok: true, generation: { id: 3 } });
-    expect(checker.calls).toBe(2);
+    expect(fleet.launches).toHaveLength(3);
+    expect(checker.calls).toBe(0);
   });
 
   it('restarts only after the check passed: a bad config terminates nothing', async () => {
@@ -317,6 +297,17 @@ describe('ReloadTransaction', () => {
     expect(result.error?.message).toContain('master-worker');
     expect(fleet.launches).toEqual([]);
     expect(checker.calls).toBe(0);
+  });
+
+  it('warns once per configuration content that keep-alive clients will fail on reloads, with the fix', async () => {
+    const kept = transaction();
+    const reload = (mode: ReloadMode) => kept.run({ mode, triggers: ['cli'] });
+    writeFileSync(config, 'global\n    hard-stop-after 5m\ndefaults\n    mode http\nfrontend www\n    bind :80\n');
+    const first = await reload('start');
+    expect(first.warnings).toEqual([expect.stringMatching(/^Keep-alive clients can fail on every reload: HTTP frontend www .* Fix: Add `option idle-close-on-response`/)]);
+    expect((await reload('reload')).warnings).toEqual([]);
+    writeFileSync(config, 'global\n    hard-stop-after 5m\ndefaults\n    mode http\n    option idle-close-on-response\nfrontend www\n    bind :80\n');
+    expect((await reload('reload')).warnings).toEqual([]);
   });
 
   it('starts the first generation without a transfer', async () => {
