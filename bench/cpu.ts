@@ -11,17 +11,22 @@ export type CpuRow = { mode: Mode; config: string; reloads: number; cpuMsPerRelo
 /** A config other than the small one: its text for a port and the subject's dir, and whether it serves TLS. */
 export type CpuConfig = { text: (port: number, dir: string) => string; tls: boolean };
 
-/** Busy CPU time of the whole machine so far, in ms (/proc/stat's first line: all but idle and iowait). */
+/** Busy CPU time of the whole machine so far, in ms (/proc/stat's first line: user, nice, system, irq, softirq; not idle, iowait or steal). */
 function machineBusyMs(): number {
   const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
-  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
-  return ((user + nice + system + irq + softirq + steal) * 1000) / 100; // USER_HZ is 100
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0] = fields;
+  return ((user + nice + system + irq + softirq) * 1000) / 100; // USER_HZ is 100
 }
 
-/** This process's own CPU time so far, in ms (its children, which are the mode's commands, are not in it). */
+/** This process's own CPU time so far, in ms (its children, which are the modes' commands, are not in it). */
 function ownMs(): number {
   const usage = process.cpuUsage();
   return (usage.user + usage.system) / 1000;
+}
+
+/** Busy time of the machine less this process's own, from `since` (a reading of `reading()`). */
+function reading(): { at: number; busy: number } {
+  return { at: performance.now(), busy: machineBusyMs() - ownMs() };
 }
 
 /**
@@ -29,7 +34,8 @@ function ownMs(): number {
  * master does not take a SIGUSR2 that arrives while it re-executes itself (haproxy 2.6 reports nothing either): a
  * reload that has not begun within 2 s is signalled again.
  */
-async function settled(subject: Subject, before: Set<number>, expected: number): Promise<void> {
+async function settled(subject: Subject, before: Set<number>): Promise<void> {
+  const expected = subject.mode === 'master-worker' ? 2 : 1;
   const deadline = Date.now() + 60_000;
   let resend = Date.now() + 2000;
   for (;;) {
@@ -44,35 +50,59 @@ async function settled(subject: Subject, before: Set<number>, expected: number):
   }
 }
 
+/** One reload, waited for until the new process serves and the old one has exited; returns its wall time. */
+async function reloadOnce(subject: Subject): Promise<number> {
+  const before = new Set(haproxyPids(subject.dir));
+  const at = performance.now();
+  await subject.trigger();
+  await settled(subject, before);
+  return performance.now() - at;
+}
+
 /**
- * CPU per reload, no traffic: `reloads` reloads one after the other, each waited for until the new process serves
- * and the old one has exited. Measured as the machine's busy time (every process: haproxy, the supervisor, its CLI,
- * init-script shells), less this process's own and less the idle rate measured just before over as long.
+ * CPU per reload, no traffic, every mode side by side: all subjects run at once (idle but for their reloads), and
+ * `reloads` rounds reload each mode in turn, one reload at a time, each waited for until the new process serves and
+ * the old one has exited. A reload's CPU is the machine's busy time over its window (every process: haproxy, the
+ * supervisor, its CLI, init-script shells), less this process's own and less the idle rate measured just before.
+ * Taking turns spreads the machine's own noise over every mode alike.
  */
-export async function cpuPerReload(mode: Mode, configName: string, config: CpuConfig | undefined, reloads: number): Promise<CpuRow> {
-  const port = await freePort();
-  const subject = new Subject(mode, port, undefined, config?.tls === true);
-  if (config !== undefined) writeFileSync(subject.config, config.text(port, subject.dir));
-  const expected = mode === 'master-worker' ? 2 : 1;
+export async function cpuPerReload(modes: readonly Mode[], configName: string, config: CpuConfig | undefined, reloads: number): Promise<CpuRow[]> {
+  const subjects: Subject[] = [];
   try {
-    await subject.start();
-    await sleep(1000);
-    const idleStart = [performance.now(), machineBusyMs(), ownMs()] as const;
-    await sleep(2000);
-    const idleRate = (machineBusyMs() - idleStart[1] - (ownMs() - idleStart[2])) / (performance.now() - idleStart[0]);
-    const walls: number[] = [];
-    const started = [performance.now(), machineBusyMs(), ownMs()] as const;
-    for (let index = 0; index < reloads; index++) {
-      const before = new Set(haproxyPids(subject.dir));
-      const at = performance.now();
-      await subject.trigger();
-      await settled(subject, before, expected);
-      walls.push(performance.now() - at);
+    for (const mode of modes) {
+      const port = await freePort();
+      const subject = new Subject(mode, port, undefined, config?.tls === true);
+      subjects.push(subject);
+      if (config !== undefined) writeFileSync(subject.config, config.text(port, subject.dir));
+      await subject.start();
     }
-    const elapsed = performance.now() - started[0];
-    const busy = machineBusyMs() - started[1] - (ownMs() - started[2]) - idleRate * elapsed;
-    return { mode, config: configName, reloads, cpuMsPerReload: Math.round((busy / reloads) * 10) / 10, wallMs: summarize(walls) };
+    // One reload each first, not measured: caches warm up alike (the supervisor's watch reads each referenced file
+    // once, as its start does with files older than a second).
+    await sleep(1200);
+    for (const subject of subjects) await reloadOnce(subject);
+    await sleep(1000);
+    const idleStart = reading();
+    await sleep(2000);
+    const idleEnd = reading();
+    const idleRate = (idleEnd.busy - idleStart.busy) / (idleEnd.at - idleStart.at);
+    const cpu = subjects.map(() => 0);
+    const walls: number[][] = subjects.map(() => []);
+    for (let round = 0; round < reloads; round++) {
+      for (const [index, subject] of subjects.entries()) {
+        const start = reading();
+        walls[index]?.push(await reloadOnce(subject));
+        const end = reading();
+        cpu[index] = (cpu[index] ?? 0) + end.busy - start.busy - idleRate * (end.at - start.at);
+      }
+    }
+    return subjects.map((subject, index) => ({
+      mode: subject.mode,
+      config: configName,
+      reloads,
+      cpuMsPerReload: Math.round(((cpu[index] ?? 0) / reloads) * 10) / 10,
+      wallMs: summarize(walls[index] ?? []),
+    }));
   } finally {
-    await subject.stop();
+    for (const subject of subjects) await subject.stop();
   }
 }

@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { haproxyPids, killAll } from '../test/helpers/haproxy-processes.js';
 import { toMarkdown, toSvg, type BenchResult } from './report.js';
-import { crashUnderLoad, dependencyCosts, MODES, racingTriggers, reloadLatency, reloadUnderLoad, supervisorFootprint, type Scenario } from './sections.js';
+import { crashUnderLoad, dependencyCosts, loadTakingTurns, MODES, racingTriggers, reloadLatency, reloadUnderLoad, supervisorFootprint, type Scenario } from './sections.js';
+import type { Mode } from './subjects.js';
 import { DAEMON_NODE_FLAGS } from '../src/cli/commands/start.js';
 import { BENCH_MARKER, manyCertificatesConfig } from './subjects.js';
 import { cpuPerReload, type CpuConfig } from './cpu.js';
@@ -43,10 +44,32 @@ function matrix(seconds: number, headline: { requests: number; seconds: number }
   return scenarios;
 }
 
+/**
+ * What reloads cost live traffic, side by side (issue 19): latency at equal reload counts (a reload every 500 ms,
+ * which every mode completes) over HTTP and TLS; keep-alive clients with a reload every 50 ms, with the recommended
+ * `option idle-close-on-response` and (`withoutOption`) without it; HTTP/2 over TLS with a browser-like client, at
+ * equal counts and (`everyFast`) every 200 ms.
+ */
+function liveTraffic(seconds: number, options: { withoutOption: boolean; everyFast: boolean; http: boolean; cli: boolean }): Scenario[] {
+  const anchors: Mode[] = ['none', 'init-x', 'master-worker', 'supervisor-hup'];
+  const reloading: Mode[] = ['init-x', 'master-worker', 'supervisor-hup'];
+  const scenarios: Scenario[] = [];
+  for (const tls of options.http ? [false, true] : [true]) {
+    scenarios.push({ tool: 'ab', concurrency: 100, intervalMs: 500, keepAlive: false, requests: 5_000_000, seconds, tls, equalCounts: true, modes: options.cli ? [...anchors, 'supervisor-cli'] : anchors });
+  }
+  for (const idleClose of options.withoutOption ? [true, false] : [true]) {
+    scenarios.push({ tool: 'ab', concurrency: 100, intervalMs: 50, keepAlive: true, requests: 200_000, seconds, idleClose, modes: reloading });
+  }
+  scenarios.push({ tool: 'h2', concurrency: 20, intervalMs: 500, keepAlive: true, requests: 0, seconds, equalCounts: true, modes: anchors });
+  if (options.everyFast) scenarios.push({ tool: 'h2', concurrency: 20, intervalMs: 200, keepAlive: true, requests: 0, seconds, modes: anchors });
+  return scenarios;
+}
+
 const PLAN = {
   full: {
-    scenarios: matrix(10, { requests: 250_000, seconds: 30 }),
+    scenarios: [...matrix(10, { requests: 250_000, seconds: 30 }), ...liveTraffic(12, { withoutOption: true, everyFast: true, http: true, cli: true })],
     settleMs: 5000,
+    turns: 4,
     racing: { rounds: 5, perRound: 10 },
     crashKills: 8,
     latency: [
@@ -56,17 +79,16 @@ const PLAN = {
     footprintReloads: 1000,
     cpu: { small: 40, certificates: 1000, certificateReloads: 20 },
   },
+  // Under 3 minutes on 2 cores: what a reload costs (CPU, live latency, keep-alive, HTTP/2); the full run has the rest.
   quick: {
-    scenarios: [
-      { tool: 'ab', concurrency: 200, intervalMs: 50, keepAlive: false, requests: 40_000, seconds: 6 },
-      { tool: 'ab', concurrency: 100, intervalMs: 200, keepAlive: false, requests: 10_000, seconds: 30, tls: true },
-    ] as Scenario[],
-    settleMs: 5000,
-    racing: { rounds: 3, perRound: 10 },
-    crashKills: 4,
-    latency: [['small (1 frontend)', 0, 30]] as Array<[string, number, number]>,
-    footprintReloads: 1000,
-    cpu: { small: 20, certificates: 1000, certificateReloads: 8 },
+    scenarios: liveTraffic(6, { withoutOption: false, everyFast: false, http: true, cli: false }),
+    settleMs: 1500,
+    turns: 3,
+    racing: { rounds: 0, perRound: 0 },
+    crashKills: 0,
+    latency: [] as Array<[string, number, number]>,
+    footprintReloads: 0,
+    cpu: { small: 16, certificates: 1000, certificateReloads: 5 },
   },
   smoke: {
     scenarios: [
@@ -74,6 +96,7 @@ const PLAN = {
       { tool: 'probe', concurrency: 10, intervalMs: 200, keepAlive: false, requests: 2000, seconds: 1 },
     ] as Scenario[],
     settleMs: 500,
+    turns: 1,
     racing: { rounds: 1, perRound: 3 },
     crashKills: 1,
     latency: [['small (1 frontend)', 0, 3]] as Array<[string, number, number]>,
@@ -104,6 +127,7 @@ async function main(): Promise<void> {
     return;
   }
   ensureAb();
+  const started = performance.now();
   const result: BenchResult = {
     date: new Date().toISOString().slice(0, 10),
     machine: {
@@ -123,6 +147,7 @@ async function main(): Promise<void> {
   };
   // Saved after every section: a failure late in a long run keeps what was measured.
   const save = (): void => {
+    result.durationS = Math.round((performance.now() - started) / 1000);
     mkdirSync(outDir, { recursive: true });
     const stem = path.join(outDir, `${result.date}${profile === 'full' ? '' : `-${profile}`}`);
     writeFileSync(`${stem}.json`, `${JSON.stringify(result, null, 2)}\n`);
@@ -130,19 +155,26 @@ async function main(): Promise<void> {
     writeFileSync(`${stem}.svg`, toSvg(result));
   };
   for (const scenario of runs('load') ? PLAN.scenarios : []) {
-    for (const mode of modes) {
-      log(`load (${scenario.tool}): ${mode}, c=${scenario.concurrency}, every ${scenario.intervalMs} ms${scenario.keepAlive ? ', keep-alive' : ''}`);
-      result.load.push(await reloadUnderLoad(mode, scenario, PLAN.settleMs));
+    const what = `load (${scenario.tool}): c=${scenario.concurrency}, every ${scenario.intervalMs} ms${scenario.keepAlive ? ', keep-alive' : ''}${scenario.tls === true ? ', TLS' : ''}`;
+    if (scenario.modes !== undefined) {
+      // The live-traffic comparisons: every mode at once, taking turns (sections.ts).
+      log(`${what}: ${scenario.modes.join(', ')} taking turns`);
+      result.load.push(...(await loadTakingTurns(scenario.modes, scenario, PLAN.turns, PLAN.settleMs)));
+    } else {
+      for (const mode of modes) {
+        log(`${what}: ${mode}`);
+        result.load.push(await reloadUnderLoad(mode, scenario, PLAN.settleMs));
+      }
     }
     save();
   }
-  for (const mode of runs('racing') ? (['init-x', 'supervisor-cli'] as const) : []) {
+  for (const mode of runs('racing') && PLAN.racing.rounds > 0 ? (['init-x', 'supervisor-cli'] as const) : []) {
     log(`racing: ${mode}`);
     result.racing.push(await racingTriggers(mode, PLAN.racing.rounds, PLAN.racing.perRound, PLAN.settleMs));
   }
   save();
   const crashModes = profile === 'smoke' ? (['supervisor-hup'] as const) : (['init-x', 'master-worker', 'supervisor-hup'] as const);
-  for (const mode of runs('crash') ? crashModes : []) {
+  for (const mode of runs('crash') && PLAN.crashKills > 0 ? crashModes : []) {
     log(`crash under load: ${mode}, ${PLAN.crashKills} kills`);
     result.crash?.push(await crashUnderLoad(mode, PLAN.crashKills));
   }
@@ -152,10 +184,8 @@ async function main(): Promise<void> {
   const certificates = { text: (port: number, dir: string) => manyCertificatesConfig(port, dir, PLAN.cpu.certificates), tls: true };
   if (PLAN.cpu.certificates > 0) cpuConfigs.push([`${PLAN.cpu.certificates} TLS certificates`, certificates, PLAN.cpu.certificateReloads]);
   for (const [name, config, reloads] of runs('cpu') ? cpuConfigs : []) {
-    for (const mode of cpuModes) {
-      log(`cpu per reload: ${name}, ${mode}, ${reloads} reloads`);
-      result.cpu?.push(await cpuPerReload(mode, name, config, reloads));
-    }
+    log(`cpu per reload: ${name}, ${cpuModes.join(', ')} taking turns, ${reloads} reloads each`);
+    result.cpu?.push(...(await cpuPerReload(cpuModes, name, config, reloads)));
     save();
   }
   for (const [name, backends, reloads] of runs('latency') ? PLAN.latency : []) {
@@ -163,7 +193,7 @@ async function main(): Promise<void> {
     result.latency.push(...(await reloadLatency(name, backends, reloads)));
     save();
   }
-  if (runs('footprint')) {
+  if (runs('footprint') && PLAN.footprintReloads > 0) {
     log(`footprint: ${PLAN.footprintReloads} reloads`);
     result.footprint = await supervisorFootprint(PLAN.footprintReloads);
     log('footprint: what each dependency costs at start');

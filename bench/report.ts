@@ -14,6 +14,8 @@ export type BenchResult = {
   footprint: FootprintRow[];
   dependencies?: DependencyRow[];
   cpu?: CpuRow[];
+  /** How long the whole run took. */
+  durationS?: number;
 };
 
 /** What each mode is in the crash table (nothing is reloaded there). */
@@ -23,8 +25,14 @@ const CRASH_LABELS: Partial<Record<LoadRow['mode'], string>> = {
   'supervisor-hup': 'haproxy-supervisor',
 };
 
-const scenarioName = (row: LoadRow): string =>
-  `${row.tool === 'ab' ? 'ab' : 'per-request probe'}${row.tls === true ? ' over TLS (-f TLS1.2)' : ''}, c=${row.concurrency}, every ${row.intervalMs} ms, ${row.keepAlive ? 'keep-alive' : 'new connection per request'}`;
+const TOOLS: Record<LoadRow['tool'], string> = { ab: 'ab', probe: 'per-request probe', h2: 'HTTP/2 over TLS, browser-like client (20 sessions × 5 streams, new session after GOAWAY)' };
+
+const scenarioName = (row: LoadRow): string => {
+  const tool = `${TOOLS[row.tool]}${row.tls === true && row.tool !== 'h2' ? ' over TLS (-f TLS1.2)' : ''}${row.tool === 'h2' ? '' : `, c=${row.concurrency}`}`;
+  const connections = row.tool === 'h2' ? '' : `, ${row.keepAlive ? 'keep-alive' : 'new connection per request'}`;
+  const option = row.idleClose === undefined ? '' : row.idleClose ? ', with `option idle-close-on-response`' : ', without `option idle-close-on-response`';
+  return `${tool}, every ${row.intervalMs} ms${row.equalCounts === true ? ' (equal reload counts)' : ''}${connections}${option}`;
+};
 
 /** Seed 001's published figures (10k requests, a reload every 0.2 s, over TLS), shown beside our TLS rows. */
 const SEED_001: Record<number, string> = {
@@ -76,6 +84,44 @@ export function targets(result: BenchResult): TargetRow[] {
   for (const row of result.load.filter((candidate) => candidate.tls !== true && !candidate.keepAlive && candidate.concurrency === 200 && candidate.intervalMs === 50 && SUPERVISOR_MODES.has(candidate.mode))) {
     rows.push({ target: `0 failed at c=200, a reload every 50 ms (${row.tool})`, measured: `${MODE_LABELS[row.mode]}: ${row.aborted ? 'ab aborted' : `${row.failed} failed of ${row.requests}`}, ${row.reloads} reloads`, met: !row.aborted && row.failed === 0 });
   }
+  rows.push(...liveTrafficTargets(result));
+  return rows;
+}
+
+/** Issue 19's targets: a reload costs no more than haproxy's own ways, measured in the same run. */
+function liveTrafficTargets(result: BenchResult): TargetRow[] {
+  const rows: TargetRow[] = [];
+  for (const config of [...new Set((result.cpu ?? []).map((row) => row.config))]) {
+    const of = (mode: LoadRow['mode']): CpuRow | undefined => result.cpu?.find((row) => row.config === config && row.mode === mode);
+    const [init, supervisor] = [of('init-x'), of('supervisor-hup')];
+    if (init === undefined || supervisor === undefined) continue;
+    rows.push({ target: `CPU per reload ≤ the init script's (${config}, SIGHUP)`, measured: `${supervisor.cpuMsPerReload} vs ${init.cpuMsPerReload} ms`, met: supervisor.cpuMsPerReload <= init.cpuMsPerReload });
+    if (config.includes('certificates')) {
+      const ratio = supervisor.wallMs.median / init.wallMs.median;
+      rows.push({ target: `reload ≤ 1.1× raw \`haproxy -D -x -sf\` (${config}, medians, until the old process exited)`, measured: `${supervisor.wallMs.median} vs ${init.wallMs.median} ms (${ratio.toFixed(2)}×)`, met: ratio <= 1.1 });
+    }
+  }
+  const equal = result.load.filter((row) => row.equalCounts === true && row.tool === 'ab');
+  for (const tls of [false, true]) {
+    const master = equal.find((row) => row.mode === 'master-worker' && (row.tls === true) === tls);
+    const supervisor = equal.find((row) => row.mode === 'supervisor-hup' && (row.tls === true) === tls);
+    if (master === undefined || supervisor === undefined) continue;
+    rows.push({
+      target: `live p95 during reloads ≤ master-worker's at equal reload counts (${tls ? 'TLS' : 'HTTP'})`,
+      measured: `${supervisor.p95Ms} vs ${master.p95Ms} ms (${supervisor.reloads} and ${master.reloads} reloads)`,
+      met: supervisor.p95Ms <= master.p95Ms,
+    });
+  }
+  const keepAlive = result.load.find((row) => row.keepAlive && row.tool === 'ab' && row.idleClose === true && row.mode === 'supervisor-hup');
+  if (keepAlive !== undefined) rows.push({ target: 'keep-alive clients (ab -k, a reload every 50 ms), recommended config: 0 failed', measured: `${keepAlive.failed} failed of ${keepAlive.requests}, ${keepAlive.reloads} reloads`, met: keepAlive.failed === 0 && !keepAlive.aborted });
+  const h2 = result.load.filter((row) => row.tool === 'h2' && row.equalCounts === true);
+  const [h2Master, h2Supervisor] = [h2.find((row) => row.mode === 'master-worker'), h2.find((row) => row.mode === 'supervisor-hup')];
+  if (h2Supervisor !== undefined) rows.push({ target: 'HTTP/2 over TLS during reloads: 0 failed', measured: `${h2Supervisor.failed} failed of ${h2Supervisor.requests}`, met: h2Supervisor.failed === 0 });
+  if (h2Master?.rps !== undefined && h2Supervisor?.rps !== undefined) {
+    const ratio = h2Supervisor.rps / h2Master.rps;
+    rows.push({ target: 'HTTP/2 throughput during reloads ≥ 0.95× master-worker\'s (equal reload counts)', measured: `${h2Supervisor.rps} vs ${h2Master.rps} req/s (${ratio.toFixed(2)}×)`, met: ratio >= 0.95 });
+  }
+  if (result.durationS !== undefined && result.command.includes('--quick')) rows.push({ target: '`npm run bench -- --quick` ≤ 3 minutes', measured: `${Math.round(result.durationS)} s`, met: result.durationS <= 180 });
   return rows;
 }
 
@@ -93,9 +139,10 @@ export function toMarkdown(result: BenchResult): string {
   const scenarios = [...new Set(result.load.map(scenarioName))];
   for (const scenario of scenarios) {
     lines.push(`## Reload under load: ${scenario}`, '');
-    lines.push('| mode | requests | failed | failures by kind | reloads done | mean ms | p95 ms | orphans after 5 s |', '|---|---:|---:|---|---:|---:|---:|---:|');
+    lines.push('| mode | requests | failed | failures by kind | reloads done | mean ms | p95 ms | p99 ms | req/s | orphans after the load |', '|---|---:|---:|---|---:|---:|---:|---:|---:|---:|');
     for (const row of result.load.filter((candidate) => scenarioName(candidate) === scenario)) {
-      lines.push(`| ${MODE_LABELS[row.mode]} | ${row.requests} | ${row.aborted ? 'aborted' : row.failed} | ${failureKinds(row)} | ${row.mode === 'none' ? '-' : row.reloads} | ${row.meanMs} | ${row.p95Ms} | ${row.orphans} |`);
+      const cells = [MODE_LABELS[row.mode], row.requests, row.aborted ? 'aborted' : row.failed, failureKinds(row), row.mode === 'none' ? '-' : row.reloads, row.meanMs, row.p95Ms, row.p99Ms ?? '-', row.rps ?? '-', row.orphans];
+      lines.push(`| ${cells.join(' | ')} |`);
     }
     const first = result.load.find((candidate) => scenarioName(candidate) === scenario);
     if (first?.tls === true && SEED_001[first.concurrency] !== undefined) lines.push('', SEED_001[first.concurrency] ?? '');

@@ -8,37 +8,120 @@ import { haproxyPids } from '../test/helpers/haproxy-processes.js';
 import { freePort } from '../test/helpers/os-probes.js';
 import { Probe } from '../test/helpers/probe.js';
 import { summarize, type Summary } from './stats.js';
-import { runAb, runProbe, type LoadReport } from './tools.js';
-import { CLI, largeConfig, MODES, Subject, type Mode } from './subjects.js';
+import { runAb, runH2, runProbe, type LoadReport } from './tools.js';
+import { CLI, largeConfig, manyCertificatesConfig, MODES, smallConfig, Subject, type Mode } from './subjects.js';
 
 
-/** One load scenario: clients, reload interval, keep-alive, and the budget in requests and seconds. */
-export type Scenario = { tool: 'ab' | 'probe'; concurrency: number; intervalMs: number; keepAlive: boolean; requests: number; seconds: number; tls?: boolean };
+/**
+ * One load scenario: the tool (ab, the per-request probe, or the browser-like HTTP/2 client over TLS), clients,
+ * reload interval, keep-alive, and the budget in requests and seconds. `tls`: HTTPS; `idleClose`: the config has
+ * `option idle-close-on-response` (the recommended one); `equalCounts`: the interval is long enough that every mode
+ * completes every reload (latency compared at equal reload counts).
+ */
+export type Scenario = {
+  tool: 'ab' | 'probe' | 'h2';
+  concurrency: number;
+  intervalMs: number;
+  keepAlive: boolean;
+  requests: number;
+  seconds: number;
+  tls?: boolean;
+  idleClose?: boolean;
+  equalCounts?: boolean;
+  /** TLS with this many certificates: every start then costs that much more CPU (bench: CPU per reload). */
+  certificates?: number;
+  /** The modes this scenario compares (default: all). */
+  modes?: Mode[];
+};
 
 export type LoadRow = Scenario & LoadReport & { mode: Mode; triggers: number; reloads: number; orphans: number };
 
-/** Reload under load: ab or the probe runs while the mode reloads every `intervalMs` (trigger, wait, sleep). */
+/** A subject for a scenario's config (small, TLS, HTTP/2, the recommended option, many certificates). */
+async function scenarioSubject(mode: Mode, scenario: Scenario): Promise<Subject> {
+  const tls = scenario.tls === true || scenario.tool === 'h2' || (scenario.certificates ?? 0) > 0;
+  const port = await freePort();
+  const options = { idleClose: scenario.idleClose === true, h2: scenario.tool === 'h2' };
+  const config = (dir: string): string => ((scenario.certificates ?? 0) > 0 ? manyCertificatesConfig(port, dir, scenario.certificates ?? 0, options) : smallConfig(port, dir, '', tls, options));
+  return new Subject(mode, port, config, tls);
+}
+
+/** The load for `seconds` while the subject reloads every `intervalMs` (trigger, wait, sleep out the interval). */
+async function loadWhileReloading(subject: Subject, scenario: Scenario, seconds: number): Promise<LoadReport> {
+  let loading = true;
+  const budget = { ...scenario, seconds };
+  const run = scenario.tool === 'ab' ? runAb(subject.port, budget) : scenario.tool === 'h2' ? runH2(subject.port, budget) : runProbe(subject.port, budget);
+  const load = run.finally(() => (loading = false));
+  const reloading = (async () => {
+    if (subject.mode === 'none') return;
+    while (loading) {
+      const started = performance.now();
+      await subject.trigger();
+      await sleep(Math.max(0, scenario.intervalMs - (performance.now() - started)));
+    }
+  })();
+  const report = await load;
+  await reloading;
+  return report;
+}
+
+/** Reload under load: ab, the probe or the HTTP/2 client runs while the mode reloads every `intervalMs`. */
 export async function reloadUnderLoad(mode: Mode, scenario: Scenario, settleMs: number): Promise<LoadRow> {
-  const subject = new Subject(mode, await freePort(), undefined, scenario.tls === true);
+  return (await loadTakingTurns([mode], scenario, 1, settleMs))[0] as LoadRow;
+}
+
+/**
+ * The same load against every mode, taking turns: all subjects run at once (idle but for their turn), and the
+ * scenario's time is cut into `rounds` turns per mode, so that whatever else the machine does at some moment falls on
+ * every mode alike. Counts add up over the turns; latency percentiles are the median of the turns'.
+ */
+export async function loadTakingTurns(modes: readonly Mode[], scenario: Scenario, rounds: number, settleMs: number): Promise<LoadRow[]> {
+  const subjects: Subject[] = [];
   try {
-    await subject.start();
-    let loading = true;
-    const load = (scenario.tool === 'ab' ? runAb(subject.port, scenario) : runProbe(subject.port, scenario)).finally(() => (loading = false));
-    const reloading = (async () => {
-      if (mode === 'none') return;
-      while (loading) {
-        const started = performance.now();
-        await subject.trigger();
-        await sleep(Math.max(0, scenario.intervalMs - (performance.now() - started)));
-      }
-    })();
-    const report = await load;
-    await reloading;
+    for (const mode of modes) {
+      const subject = await scenarioSubject(mode, scenario);
+      subjects.push(subject);
+      await subject.start();
+    }
+    const reports: LoadReport[][] = subjects.map(() => []);
+    for (let round = 0; round < rounds; round++) {
+      for (const [index, subject] of subjects.entries()) reports[index]?.push(await loadWhileReloading(subject, scenario, scenario.seconds / rounds));
+    }
     await sleep(settleMs); // "haproxy processes still alive N s after the load"
-    return { mode, ...scenario, ...report, triggers: subject.triggered, reloads: await subject.reloadsCompleted(), orphans: subject.orphans() };
+    const rows: LoadRow[] = [];
+    for (const [index, subject] of subjects.entries()) {
+      const row: LoadRow = { mode: subject.mode, ...scenario, ...combine(reports[index] ?? []), triggers: subject.triggered, reloads: await subject.reloadsCompleted(), orphans: subject.orphans() };
+      delete row.modes; // which modes ran is the table itself
+      rows.push(row);
+    }
+    return rows;
   } finally {
-    await subject.stop();
+    for (const subject of subjects) await subject.stop();
   }
+}
+
+/** Several turns' reports as one: counts added, the mean weighted by requests, percentiles the median of the turns'. */
+export function combine(reports: LoadReport[]): LoadReport {
+  const first = reports[0];
+  if (first === undefined) throw new Error('no load report to combine');
+  if (reports.length === 1) return first;
+  const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+  const requests = reports.reduce((sum, report) => sum + report.requests, 0);
+  const failures: Record<string, number> = {};
+  for (const report of reports) for (const [kind, count] of Object.entries(report.failures)) failures[kind] = (failures[kind] ?? 0) + count;
+  const mean = reports.reduce((sum, report) => sum + report.meanMs * report.requests, 0) / Math.max(1, requests);
+  const abError = reports.find((report) => report.abError !== undefined)?.abError;
+  return {
+    tool: first.tool,
+    requests,
+    failed: reports.reduce((sum, report) => sum + report.failed, 0),
+    failures,
+    meanMs: Math.round(mean * 1000) / 1000,
+    p95Ms: median(reports.map((report) => report.p95Ms)),
+    p99Ms: median(reports.map((report) => report.p99Ms ?? 0)),
+    rps: Math.round((reports.reduce((sum, report) => sum + (report.rps ?? 0), 0) / reports.length) * 10) / 10,
+    aborted: reports.some((report) => report.aborted),
+    ...(abError === undefined ? {} : { abError }),
+  };
 }
 
 export type RaceRow = { mode: 'init-x' | 'supervisor-cli'; rounds: number; perRound: number; alive: number; orphans: number };
@@ -162,13 +245,12 @@ export type DependencyRow = { module: string; when: string; rssMiB: number; heap
 /** Which modules the daemon loads, and when (the issue's "measure what each dependency costs at start"). */
 const DEPENDENCIES: Array<[module: string, when: string]> = [
   ['pino', 'daemon: logging'],
-  ['chokidar', 'daemon: --watch (the default)'],
   ['diff', 'daemon: reload history'],
   ['prom-client', 'daemon: only with --metrics-listen'],
   ['pino-pretty', 'daemon: only when stdout is a terminal'],
   ['yargs', 'CLI: --help, completion, unusual arguments; not the daemon'],
   ['execa', 'tests and bench only (dev dependency)'],
-  ['dist/cli/run-daemon.js', 'the daemon as `run` loads it (pino, chokidar, diff and its own modules)'],
+  ['dist/cli/run-daemon.js', 'the daemon as `run` loads it (pino, diff and its own modules)'],
 ];
 
 /** RSS and heap (MiB) of a fresh `node` with `nodeFlags` once `specifier` is imported (nothing: bare node), median of 3. */

@@ -31,11 +31,16 @@ export const MODE_LABELS: Record<Mode, string> = {
   'supervisor-hup': 'haproxy-supervisor SIGHUP',
 };
 
-/** A small HTTP config answering itself, with an `expose-fd` stats socket for the raw -x mode; `tls`: HTTPS with `dir`/cert.pem. */
-export function smallConfig(port: number, dir: string, extra = '', tls = false): string {
+/**
+ * A small HTTP config answering itself, with an `expose-fd` stats socket for the raw -x mode; `tls`: HTTPS with
+ * `dir`/cert.pem; `idleClose`: `option idle-close-on-response` (the recommended config); `h2`: ALPN offers HTTP/2.
+ */
+export function smallConfig(port: number, dir: string, extra = '', tls = false, options: { idleClose?: boolean; h2?: boolean } = {}): string {
   const global = `    stats socket ${dir}/admin.sock mode 600 level admin expose-fd listeners`;
-  const text = `${frontendConfig(port, ['http-request return status 200 content-type text/plain string "ok"'], global)}${extra}`;
-  return tls ? text.replace(`bind 127.0.0.1:${port}`, `bind 127.0.0.1:${port} ssl crt ${dir}/cert.pem`) : text;
+  let text = `${frontendConfig(port, ['http-request return status 200 content-type text/plain string "ok"'], global)}${extra}`;
+  if (options.idleClose === true) text = text.replace('defaults\n', 'defaults\n    option idle-close-on-response\n');
+  const alpn = options.h2 === true ? ' alpn h2,http/1.1' : '';
+  return tls ? text.replace(`bind 127.0.0.1:${port}`, `bind 127.0.0.1:${port} ssl crt ${dir}/cert.pem${alpn}`) : text;
 }
 
 /** A self-signed certificate and key in one PEM (`dir`/cert.pem), made at run time (seed 001 tested over TLS). */
@@ -48,11 +53,11 @@ export function makeCertificate(dir: string): void {
  * The small config over TLS with `count` certificates (one self-signed certificate made at run time, copied: haproxy
  * parses and loads each file as a certificate of its own, which is what makes a start with many of them slow).
  */
-export function manyCertificatesConfig(port: number, dir: string, count: number): string {
+export function manyCertificatesConfig(port: number, dir: string, count: number, options: { idleClose?: boolean; h2?: boolean } = {}): string {
   makeCertificate(dir);
   mkdirSync(path.join(dir, 'certs'), { recursive: true });
   for (let index = 1; index <= count; index++) copyFileSync(path.join(dir, 'cert.pem'), path.join(dir, 'certs', `c${index}.pem`));
-  return smallConfig(port, dir, '', true).replace(`ssl crt ${dir}/cert.pem`, `ssl crt ${dir}/certs`);
+  return smallConfig(port, dir, '', true, options).replace(`ssl crt ${dir}/cert.pem`, `ssl crt ${dir}/certs`);
 }
 
 /** The small config plus `backends` backends of 4 servers each (a large config, for reload latency). */
@@ -82,12 +87,14 @@ export class Subject {
   /** HTTPS (self-signed) instead of HTTP. */
   readonly tls: boolean;
 
-  constructor(mode: Mode, port: number, configText?: string, tls = false) {
+  /** `configText`: the config, or a function of the subject's dir (default: the small config). */
+  constructor(mode: Mode, port: number, configText?: string | ((dir: string) => string), tls = false) {
     this.mode = mode;
     this.port = port;
     this.tls = tls;
     if (tls) makeCertificate(this.dir);
-    writeFileSync(this.config, configText ?? smallConfig(port, this.dir, '', tls));
+    const text = typeof configText === 'function' ? configText(this.dir) : configText;
+    writeFileSync(this.config, text ?? smallConfig(port, this.dir, '', tls));
   }
 
   /** Starts haproxy the way this mode does; resolves once it answers. */

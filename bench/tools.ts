@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { execa } from 'execa';
 import { Probe } from '../test/helpers/probe.js';
+import { H2Load } from './h2-client.js';
 import { summarize } from './stats.js';
 
 /** Makes sure `ab` (apache2-utils) and haproxy are installed: scripts/ensure-packages.sh (apt-get as root). */
@@ -16,12 +17,16 @@ export function ensureAb(): void {
 
 /** What a load tool measured. `aborted`: ab gave up (it stops after 10 connect failures, as seed 001 saw). */
 export type LoadReport = {
-  tool: 'ab' | 'probe';
+  tool: 'ab' | 'probe' | 'h2';
   requests: number;
   failed: number;
   failures: Record<string, number>;
   meanMs: number;
   p95Ms: number;
+  /** Absent in results of runs before it was measured. */
+  p99Ms?: number;
+  /** Successful requests per second over the run. */
+  rps?: number;
   aborted: boolean;
   abError?: string;
 };
@@ -50,6 +55,8 @@ export function parseAb(output: string, exitCode: number): LoadReport {
     failures,
     meanMs: number(output, /Time per request:\s+([\d.]+) \[ms\] \(mean\)/),
     p95Ms: number(output, /^\s+95%\s+(\d+)/m),
+    p99Ms: number(output, /^\s+99%\s+(\d+)/m),
+    rps: number(output, /Requests per second:\s+([\d.]+)/),
     aborted,
     ...(abError === undefined ? {} : { abError }),
   };
@@ -72,10 +79,21 @@ export async function runAb(port: number, options: { concurrency: number; reques
  * by kind. Unlike ab it never gives up, so hard restarts and legacy reloads get a full count.
  */
 export async function runProbe(port: number, options: { concurrency: number; requests: number; seconds: number }): Promise<LoadReport> {
+  const started = performance.now();
   const probe = new Probe(port, { concurrency: options.concurrency, maxRequests: options.requests, maxMs: options.seconds * 1000 }).start();
   await probe.done(); // bounded by requests and time
   const report = await probe.stop();
   const latency = summarize(report.latenciesMs);
   const mean = report.latenciesMs.reduce((sum, value) => sum + value, 0) / Math.max(1, report.latenciesMs.length);
-  return { tool: 'probe', requests: report.requests, failed: report.failed, failures: report.failures, meanMs: Math.round(mean * 100) / 100, p95Ms: latency.p95, aborted: false };
+  const rps = Math.round((report.ok / ((performance.now() - started) / 1000)) * 10) / 10;
+  return { tool: 'probe', requests: report.requests, failed: report.failed, failures: report.failures, meanMs: Math.round(mean * 100) / 100, p95Ms: latency.p95, p99Ms: latency.p99, rps, aborted: false };
+}
+
+/** The browser-like HTTP/2 load (h2-client.ts) over TLS for `seconds`. */
+export async function runH2(port: number, options: { concurrency: number; seconds: number }): Promise<LoadReport> {
+  const started = performance.now();
+  const report = await new H2Load(port, { sessions: options.concurrency, streams: 5, seconds: options.seconds }).run();
+  const rps = Math.round((report.ok / ((performance.now() - started) / 1000)) * 10) / 10;
+  const failures = { ...report.failures, ...(report.retried > 0 ? { 'retried once (not failed)': report.retried } : {}) };
+  return { tool: 'h2', requests: report.requests, failed: report.failed, failures, meanMs: report.meanMs, p95Ms: report.latencyMs.p95, p99Ms: report.latencyMs.p99, rps, aborted: false };
 }

@@ -35,6 +35,8 @@ export const defaults = {
   allowSharedPorts: false,
   /** Reloads kept in history.jsonl before it rotates (at most twice this many on disk). */
   historyLimit: 500,
+  /** Nice value of a new generation while it starts beside a serving one; raised back once it serves (0: off). */
+  startNice: 10,
   /** How many finished generations and reloads status keeps. */
   historySize: 20,
 } as const;

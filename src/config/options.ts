@@ -34,6 +34,11 @@ export const OPTION_SPECS = {
   takeover: { kind: 'optional', describe: 'Stats socket (level admin, expose-fd listeners) of an haproxy this supervisor did not start: take its listeners over with no drop, then retire it (migration)' },
   metricsListen: { kind: 'optional', describe: 'host:port for Prometheus /metrics and the /healthz and /readyz probes (off without it), like 127.0.0.1:9101' },
   historyLimit: { kind: 'count', default: defaults.historyLimit, describe: 'Reloads kept in <run-dir>/history.jsonl before it rotates to history.1.jsonl (at most twice this many on disk)' },
+  startNice: {
+    kind: 'count',
+    default: defaults.startNice,
+    describe: 'Nice value of a new generation while it starts beside one that serves (parsing, loading certificates), raised back once it serves; 0: off. Needs root (CAP_SYS_NICE)',
+  },
   allowSharedPorts: {
     kind: 'boolean',
     default: defaults.allowSharedPorts,

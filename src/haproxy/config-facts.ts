@@ -22,6 +22,8 @@ export type ConfigFacts = {
   serverStateFile: string | undefined;
   /** `load-server-state-from-file` values (defaults or backends): global, local or none. */
   loadServerState: string[];
+  /** `nice` in the global section: haproxy sets its own priority, the supervisor leaves it alone. */
+  nice: string | undefined;
   /** HTTP frontends and what decides what their keep-alive clients see on a reload. */
   keepAlive: KeepAliveFacts;
 };
@@ -60,6 +62,7 @@ export function configFacts(config: LoadedConfig): ConfigFacts {
     empty: config.empty,
     serverStateFile: undefined,
     loadServerState: [],
+    nice: undefined,
     keepAlive: keepAliveFacts(config.lines),
   };
   let stateBase: string | undefined;
@@ -72,6 +75,7 @@ export function configFacts(config: LoadedConfig): ConfigFacts {
       else if (first === 'master-worker') facts.masterWorker = where(line);
       else if (first === 'noreuseport') facts.noreuseport = where(line);
       else if (first === 'daemon') facts.daemon = where(line);
+      else if (first === 'nice') facts.nice = where(line);
       else if (first === 'server-state-file' && second !== undefined) stateFile = second;
       else if (first === 'server-state-base' && second !== undefined) stateBase = second;
     }

@@ -35,6 +35,6 @@ export async function writeFragment(runDir: string): Promise<string> {
     throw new Error(`The run dir ${runDir} is too long for unix socket paths (${probe}); choose a shorter \`--run-dir\`.`);
   }
   const file = fragmentPath(runDir);
-  await writeFileAtomic(file, FRAGMENT, 0o600);
+  await writeFileAtomic(file, FRAGMENT);
   return file;
 }

@@ -50,7 +50,7 @@ export class EnvStore {
 
   /** Replaces every variable and persists them before resolving. */
   async replace(values: Record<string, string>): Promise<void> {
-    await writeFileAtomic(this.#file, `${JSON.stringify({ version: 1, vars: values }, null, 2)}\n`, this.#access.fileMode, this.#access.gid);
+    await writeFileAtomic(this.#file, `${JSON.stringify({ version: 1, vars: values }, null, 2)}\n`, { mode: this.#access.fileMode, gid: this.#access.gid });
     this.#values = { ...values };
   }
 }

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { mkdirSync, rmSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { ExitReason } from '../control/types.js';
@@ -9,6 +10,7 @@ import { haproxyEnv, type HaproxyVariables } from '../haproxy/environment.js';
 import { fragmentPath, generationSocketPath } from '../haproxy/supervisor-socket.js';
 import { adoptProcess } from '../system/adopted.js';
 import { crashPoint } from '../system/crash-point.js';
+import { mayRaisePriority, setNice, setNiceAllThreads } from '../system/priority.js';
 import { identify, readComm } from '../system/proc.js';
 import { parentPid, processesNamed, unixSocketHolders } from '../system/processes.js';
 import { spawnChild, type ChildHandle } from '../system/spawn.js';
@@ -32,8 +34,13 @@ export type FleetOptions = {
   historySize: number;
   /** The variables every new generation gets in its environment. */
   variables: HaproxyVariables;
+  /** Nice value of a generation while it starts beside a serving one (0: off). */
+  startNice: number;
   log: Logger;
 };
+
+/** How a generation is launched: `lowPriority` while it starts (beside one that serves, and no `nice` of its own). */
+export type LaunchOptions = { lowPriority?: boolean };
 
 /** `changed`: a record changed (state.json); `exited`: a generation ended, its record says how; `escalated`: SIGTERM or SIGKILL sent. */
 export type FleetEvents = { changed: []; exited: [generation: Generation, reason: ExitReason]; escalated: [signal: 'SIGTERM' | 'SIGKILL'] };
@@ -65,6 +72,10 @@ export class Fleet extends EventEmitter<FleetEvents> {
   #registry: Registry;
   #pending: PendingGeneration | undefined;
   #checkpoint: Checkpoint | undefined;
+  /** Pids of generations started at a low priority, until they serve. */
+  readonly #lowered = new Set<number>();
+  /** Whether a lowered priority can be raised back (root with CAP_SYS_NICE); decided once. */
+  readonly #mayRaise = mayRaisePriority();
 
   constructor(options: FleetOptions) {
     super();
@@ -99,6 +110,9 @@ export class Fleet extends EventEmitter<FleetEvents> {
       adopted.push(generation);
     }
     this.#carryOut(plan);
+    // The previous supervisor may have died between the active one's ready and raising its priority back.
+    const active = this.active();
+    if (active !== undefined && this.#options.startNice > 0 && this.#mayRaise) this.#raise(active);
     if (takeover !== undefined && plan.active === undefined) adopted.push(...this.takeOver(path.resolve(takeover)));
     return adopted;
   }
@@ -178,7 +192,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
    * pid. state.json names it (id and socket) before the spawn, so that a supervisor killed at any instant leaves a
    * record its successor can finish from.
    */
-  async launch(transferFrom: string | undefined): Promise<Generation> {
+  async launch(transferFrom: string | undefined, launch: LaunchOptions = {}): Promise<Generation> {
     const id = this.#registry.takeId();
     const socket = generationSocketPath(this.#options.runDir, id);
     // Synchronous: microseconds, and a respawn must not wait for two thread-pool round trips before its spawn.
@@ -196,6 +210,9 @@ export class Fleet extends EventEmitter<FleetEvents> {
         env: haproxyEnv(socket, this.#options.variables),
         onLine: (line) => (spawned.generation === undefined ? early.push(line) : logLine(spawned.generation, line)),
       });
+      // Before haproxy starts its threads (they inherit it): its parse and certificate loading then yield the CPU to
+      // the generation that serves. Only where the nice value can be raised back once it serves.
+      if (launch.lowPriority === true && this.#options.startNice > 0 && this.#mayRaise && setNice(child.pid, this.#options.startNice)) this.#lowered.add(child.pid);
       const log = this.#options.log.child({ gen: id, pid: child.pid });
       const record: GenerationRecord = { id, pid: child.pid, startTime: child.identity.startTime, startedAt: new Date().toISOString(), socket, state: 'starting' };
       this.#pending = undefined;
@@ -220,9 +237,16 @@ export class Fleet extends EventEmitter<FleetEvents> {
     this.#checkpoint = checkpoint;
   }
 
-  /** Waits until a generation proves it serves (wait-serving.ts). */
-  waitServing(generation: Generation, timeoutMs: number): Promise<NotServing | undefined> {
-    return waitServing(generation, timeoutMs);
+  /** Waits until a generation proves it serves (wait-serving.ts); one that started at a low priority gets it raised back. */
+  async waitServing(generation: Generation, timeoutMs: number): Promise<NotServing | undefined> {
+    const notServing = await waitServing(generation, timeoutMs);
+    if (notServing === undefined && this.#lowered.delete(generation.pid)) this.#raise(generation);
+    return notServing;
+  }
+
+  /** Every thread of a generation back at the supervisor's own nice value. */
+  #raise(generation: Generation): void {
+    if (!setNiceAllThreads(generation.pid, os.getPriority())) generation.log.warn('could not raise the priority of this generation back after its start');
   }
 
   /** A generation proved it serves: it is the active one. */

@@ -82,9 +82,10 @@ export class HistoryFile {
       closeSync(fd);
     }
     this.#count++;
-    if (texts !== undefined && entry.ok) {
+    // Written only when the configuration text changed: most reloads (signals, certificate renewals) leave it alone.
+    if (texts !== undefined && entry.ok && (this.#previous === undefined || this.changedAgainstLast(texts).length > 0)) {
       this.#previous = texts;
-      await writeFileAtomic(this.#lastConfig, JSON.stringify(texts), this.#access.fileMode, this.#access.gid);
+      await writeFileAtomic(this.#lastConfig, JSON.stringify(texts), { mode: this.#access.fileMode, gid: this.#access.gid });
     }
   }
 

@@ -9,7 +9,7 @@ import { saveServerState } from '../haproxy/server-state.js';
 import { crashPoint } from '../system/crash-point.js';
 import { loadConfig, type LoadedConfig } from '../haproxy/config-load.js';
 import type { Snapshot } from '../watch/content-hash.js';
-import type { GenerationRef } from './fleet.js';
+import type { GenerationRef, LaunchOptions } from './fleet.js';
 import type { Generation } from './generation.js';
 import type { Batch } from './reload-queue.js';
 import type { NotServing } from './wait-serving.js';
@@ -17,7 +17,7 @@ import type { NotServing } from './wait-serving.js';
 /** What a reload does with live generations: the part of the fleet (fleet.ts) it uses. */
 export interface ReloadFleet {
   active(): Generation | undefined;
-  launch(transferFrom: string | undefined): Promise<Generation>;
+  launch(transferFrom: string | undefined, options?: LaunchOptions): Promise<Generation>;
   waitServing(generation: Generation, timeoutMs: number): Promise<NotServing | undefined>;
   activate(generation: Generation): void;
   retireOlderThan(current: Generation): GenerationRef[];
@@ -74,6 +74,8 @@ export class ReloadTransaction {
   #stateFile: string | undefined;
   /** The digest of the configuration the last successful reload loaded (its warnings are given once per content). */
   #loaded: string | undefined;
+  /** The config sets no `nice` of its own: a new generation may start at a low priority beside the serving one. */
+  #mayLowerPriority = true;
 
   constructor(parts: ReloadParts) {
     this.#parts = parts;
@@ -108,6 +110,7 @@ export class ReloadTransaction {
         const facts = configFacts(config);
         lint(facts, settings.drainTimeoutMs);
         this.#stateFile = facts.serverStateFile;
+        this.#mayLowerPriority = facts.nice === undefined;
         // One haproxy start per reload: the new generation's own start is the configuration check. haproxy parses and
         // checks everything before it binds and exits with its ALERT lines when it rejects the configuration, and
         // under the supervisor it signals no one (no -sf). A second parse (`haproxy -c`) beside it would double the
@@ -215,7 +218,8 @@ export class ReloadTransaction {
 
   async #spawnAndWait(transferFrom: string | undefined): Promise<Attempt> {
     const { fleet, settings } = this.#parts;
-    const generation = await fleet.launch(transferFrom);
+    // Beside a generation that serves, the new one starts at a low priority (fleet.ts): nothing is left to slow down when none serves.
+    const generation = await fleet.launch(transferFrom, { lowPriority: transferFrom !== undefined && this.#mayLowerPriority });
     const notServing = await fleet.waitServing(generation, settings.readyTimeoutMs);
     if (notServing === undefined) return { generation, lines: [], detail: '' };
     // Never proved it serves: end it. Older generations were not signalled and keep serving.

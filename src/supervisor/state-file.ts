@@ -119,12 +119,16 @@ export async function loadState(file: string): Promise<PersistedState> {
  * Writes state.json atomically, without piling up writes: while one write runs, later saves collapse into one more
  * write of the newest state.
  */
+/** How long a change waits for the next ones before state.json is written (a successor copes with any staleness). */
+const DELAY_MS = 50;
+
 export class StateStore {
   readonly #file: string;
   readonly #log: Logger;
   readonly #access: Pick<RunDirAccess, 'fileMode' | 'gid'>;
   #writing: Promise<void> | undefined;
   #next: PersistedState | undefined;
+  #timer: NodeJS.Timeout | undefined;
 
   constructor(file: string, log: Logger, access: Pick<RunDirAccess, 'fileMode' | 'gid'> = { fileMode: 0o600, gid: undefined }) {
     this.#file = file;
@@ -132,14 +136,27 @@ export class StateStore {
     this.#access = access;
   }
 
-  /** Schedules a write of `state` (serialized when its turn comes, so it shows the newest values). */
+  /**
+   * Schedules a write of `state` (serialized when its turn comes, so it shows the newest values), DELAY_MS from now:
+   * a reload's burst of changes (spawned, active, older ones retired, the first of them exited) becomes one or two
+   * writes. `settled()` writes at once: a checkpoint before a spawn does not wait.
+   */
   save(state: PersistedState): void {
     this.#next = state;
-    this.#writing ??= this.#flush();
+    if (this.#writing !== undefined || this.#timer !== undefined) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#writing ??= this.#flush();
+    }, DELAY_MS);
   }
 
   /** Resolves once every state saved so far is on disk. */
   async settled(): Promise<void> {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      this.#writing ??= this.#flush();
+    }
     while (this.#writing !== undefined) await this.#writing;
   }
 
@@ -147,7 +164,9 @@ export class StateStore {
     for (let state = this.#next; state !== undefined; state = this.#next) {
       this.#next = undefined;
       try {
-        await writeFileAtomic(this.#file, `${JSON.stringify(state, null, 2)}\n`, this.#access.fileMode, this.#access.gid);
+        // Not fsynced: state.json serves a successor after a crash of this process (the rename is enough for that);
+        // after a power loss no haproxy it names is alive anyway. A journal commit per change cost every reload.
+        await writeFileAtomic(this.#file, `${JSON.stringify(state, null, 2)}\n`, { mode: this.#access.fileMode, gid: this.#access.gid, durable: false });
       } catch (error) {
         this.#log.error({ err: error, file: this.#file }, 'cannot write state.json');
       }

@@ -6,13 +6,18 @@ import path from 'node:path';
 /** Flags that create a new file and never open through a symlink: a link planted at the name makes open fail. */
 export const CREATE_EXCLUSIVE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
+/** How a file is written: its mode, its group, and whether it must survive a power loss too. */
+export type WriteOptions = { mode?: number; gid?: number | undefined; durable?: boolean };
+
 /**
  * Writes `data` to `file` so readers see the old or the new content, never a part, and never writes through a link:
  * a temp file with an unpredictable name is created exclusively (O_CREAT|O_EXCL|O_NOFOLLOW) with `mode`, written,
- * owned by group `gid` when given, fsynced, then renamed over `file` (rename replaces a link at `file` itself, it
- * does not follow it).
+ * owned by group `gid` when given, fsynced unless `durable: false`, then renamed over `file` (rename replaces a link
+ * at `file` itself, it does not follow it). The rename alone is atomic for every reader and survives a crash of this
+ * process; the fsync only matters when the machine loses power, and costs a journal commit each time.
  */
-export async function writeFileAtomic(file: string, data: string, mode = 0o600, gid?: number): Promise<void> {
+export async function writeFileAtomic(file: string, data: string, options: WriteOptions = {}): Promise<void> {
+  const { mode = 0o600, gid, durable = true } = options;
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(9).toString('base64url')}.tmp`);
   const handle = await open(temp, CREATE_EXCLUSIVE, mode);
   try {
@@ -20,7 +25,7 @@ export async function writeFileAtomic(file: string, data: string, mode = 0o600, 
     await handle.chmod(mode);
     if (gid !== undefined) await handle.chown(-1, gid);
     await handle.writeFile(data);
-    await handle.sync();
+    if (durable) await handle.sync();
   } catch (error) {
     await handle.close();
     await unlink(temp).catch(() => undefined);

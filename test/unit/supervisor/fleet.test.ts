@@ -33,6 +33,7 @@ function fleet(options: Partial<FleetOptions> = {}): Fleet & { exits: Array<[num
     maxDraining: 20,
     historySize: 20,
     variables: { values: () => ({}) },
+    startNice: 0,
     log: pino({ level: 'silent' }),
     ...options,
   });

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -32,6 +32,23 @@ describe('ReloadHistory', () => {
     expect(lines.map((line) => line.id)).toEqual([1, 2]);
     expect(lines[1]?.diff).toContain('-a\n+b');
     expect(lines[1]?.haproxyVersion).toBe('2.6.12');
+  });
+
+  it('rewrites last-config.json only when the configuration text changed', async () => {
+    const runDir = tempDir();
+    const history = new ReloadHistory(1, 20, { runDir, limit: 500, log: pino({ level: 'silent' }) });
+    history.continueFrom(1, { fileMode: 0o600, gid: undefined });
+    const lastConfig = path.join(runDir, 'last-config.json');
+    history.record(result(1), details('a\n'));
+    await history.settled();
+    const first = statSync(lastConfig).ino;
+    history.record(result(2), details('a\n'));
+    await history.settled();
+    expect(statSync(lastConfig).ino).toBe(first); // the same file: not replaced
+    history.record(result(3), details('b\n'));
+    await history.settled();
+    expect(statSync(lastConfig).ino).not.toBe(first);
+    expect(readFileSync(lastConfig, 'utf8')).toContain('b\\n');
   });
 
   it('keeps serving results when the history cannot be written (a full or broken disk): the failure is logged, nothing throws', async () => {

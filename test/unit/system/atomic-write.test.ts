@@ -33,7 +33,7 @@ describe('writeFileAtomic', () => {
       const file = path.join(tempDir(), 'state.json');
       await writeFileAtomic(file, 'x');
       expect(statSync(file).mode & 0o777).toBe(0o600);
-      await writeFileAtomic(file, 'y', 0o640);
+      await writeFileAtomic(file, 'y', { mode: 0o640 });
       expect(statSync(file).mode & 0o777).toBe(0o640);
     } finally {
       process.umask(umask);
