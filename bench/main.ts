@@ -2,13 +2,14 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { haproxyPids, killAll } from '../test/helpers/haproxy-processes.js';
+import { haproxyPids, keeperPids, killAll } from '../test/helpers/haproxy-processes.js';
 import { toMarkdown, toSvg, type BenchResult } from './report.js';
 import { crashUnderLoad, dependencyCosts, loadTakingTurns, MODES, racingTriggers, reloadLatency, reloadUnderLoad, supervisorFootprint, type Scenario } from './sections.js';
 import type { Mode } from './subjects.js';
 import { DAEMON_NODE_FLAGS } from '../src/cli/commands/start.js';
 import { BENCH_MARKER, manyCertificatesConfig } from './subjects.js';
 import { cpuPerReload, type CpuConfig } from './cpu.js';
+import { hungUnderLoad } from './hung.js';
 import { ensureAb } from './tools.js';
 
 /**
@@ -25,7 +26,7 @@ const outDir = path.resolve(outIndex >= 0 ? (args[outIndex + 1] ?? 'bench/result
 /** `--only load,racing,crash,latency,footprint`: just those sections (iterating on one figure); default all. */
 const onlyIndex = args.indexOf('--only');
 const only = onlyIndex >= 0 ? new Set((args[onlyIndex + 1] ?? '').split(',')) : undefined;
-const runs = (section: 'load' | 'racing' | 'crash' | 'latency' | 'footprint' | 'cpu'): boolean => only === undefined || only.has(section);
+const runs = (section: 'load' | 'racing' | 'crash' | 'hung' | 'latency' | 'footprint' | 'cpu'): boolean => only === undefined || only.has(section);
 
 /** Every combination of clients, reload interval and keep-alive with ab; the probe (new connection each) too. */
 function matrix(seconds: number, headline: { requests: number; seconds: number }): Scenario[] {
@@ -72,6 +73,7 @@ const PLAN = {
     turns: 4,
     racing: { rounds: 5, perRound: 10 },
     crashKills: 8,
+    hungWaitMs: 10_000,
     latency: [
       ['small (1 frontend)', 0, 30],
       ['large (5 000 backends × 4 servers)', 5000, 30],
@@ -86,6 +88,7 @@ const PLAN = {
     turns: 3,
     racing: { rounds: 0, perRound: 0 },
     crashKills: 0,
+    hungWaitMs: 0,
     latency: [] as Array<[string, number, number]>,
     footprintReloads: 0,
     cpu: { small: 16, certificates: 1000, certificateReloads: 5 },
@@ -99,6 +102,7 @@ const PLAN = {
     turns: 1,
     racing: { rounds: 1, perRound: 3 },
     crashKills: 1,
+    hungWaitMs: 0,
     latency: [['small (1 frontend)', 0, 3]] as Array<[string, number, number]>,
     footprintReloads: 5,
     cpu: { small: 3, certificates: 0, certificateReloads: 0 },
@@ -144,6 +148,7 @@ async function main(): Promise<void> {
     latency: [],
     footprint: [],
     cpu: [],
+    hung: [],
   };
   // Saved after every section: a failure late in a long run keeps what was measured.
   const save = (): void => {
@@ -179,6 +184,11 @@ async function main(): Promise<void> {
     result.crash?.push(await crashUnderLoad(mode, PLAN.crashKills));
   }
   save();
+  for (const mode of runs('hung') && PLAN.hungWaitMs > 0 ? crashModes : []) {
+    log(`hung under load: ${mode}`);
+    result.hung?.push(await hungUnderLoad(mode, PLAN.hungWaitMs));
+  }
+  save();
   const cpuModes = profile === 'smoke' ? (['init-x', 'supervisor-hup'] as const) : (['init-x', 'master-worker', 'supervisor-hup', 'supervisor-cli'] as const);
   const cpuConfigs: Array<[string, CpuConfig | undefined, number]> = [['small (1 frontend)', undefined, PLAN.cpu.small]];
   const certificates = { text: (port: number, dir: string) => manyCertificatesConfig(port, dir, PLAN.cpu.certificates), tls: true };
@@ -209,7 +219,7 @@ if (args.includes('--render')) {
   try {
     await main();
   } finally {
-    const left = killAll(haproxyPids(BENCH_MARKER));
+    const left = killAll([...haproxyPids(BENCH_MARKER), ...keeperPids(BENCH_MARKER)]);
     if (left > 0) log(`killed ${left} haproxy process(es) left by the bench`);
   }
 }

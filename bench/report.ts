@@ -1,5 +1,6 @@
 import { MODE_LABELS } from './subjects.js';
 import type { CpuRow } from './cpu.js';
+import type { HungRow } from './hung.js';
 import type { CrashRow, DependencyRow, FootprintRow, LatencyRow, LoadRow, RaceRow } from './sections.js';
 
 /** Everything one bench run measured. */
@@ -14,6 +15,7 @@ export type BenchResult = {
   footprint: FootprintRow[];
   dependencies?: DependencyRow[];
   cpu?: CpuRow[];
+  hung?: HungRow[];
   /** How long the whole run took. */
   durationS?: number;
 };
@@ -121,6 +123,10 @@ function liveTrafficTargets(result: BenchResult): TargetRow[] {
     const ratio = h2Supervisor.rps / h2Master.rps;
     rows.push({ target: 'HTTP/2 throughput during reloads ≥ 0.95× master-worker\'s (equal reload counts)', measured: `${h2Supervisor.rps} vs ${h2Master.rps} req/s (${ratio.toFixed(2)}×)`, met: ratio >= 0.95 });
   }
+  const crash = result.crash?.find((row) => row.mode === 'supervisor-hup');
+  if (crash !== undefined) rows.push({ target: `kill -9 of the active generation under load (c=50): 0 refused (${crash.kills} kills)`, measured: `${crash.refusedPerKill} refused, ${crash.resetPerKill} reset per kill`, met: crash.refusedPerKill === 0 && crash.recovered === crash.kills });
+  const hung = result.hung?.find((row) => row.mode === 'supervisor-hup');
+  if (hung !== undefined) rows.push({ target: 'SIGSTOP of the active generation: 0 failed once the replacement serves', measured: hung.recovered ? `${hung.failedAfter} of ${hung.requestsAfter}, serving again after ${hung.recoveryMs} ms` : 'never answered again', met: hung.recovered && hung.failedAfter === 0 });
   if (result.durationS !== undefined && result.command.includes('--quick')) rows.push({ target: '`npm run bench -- --quick` ≤ 3 minutes', measured: `${Math.round(result.durationS)} s`, met: result.durationS <= 180 });
   return rows;
 }
@@ -159,6 +165,15 @@ export function toMarkdown(result: BenchResult): string {
     for (const row of result.crash ?? []) {
       const recovery = row.recovered === 0 ? 'never' : String(row.recoveryMs.median);
       lines.push(`| ${CRASH_LABELS[row.mode] ?? MODE_LABELS[row.mode]} | ${row.kills} | ${row.recovered} | ${recovery} | ${row.recovered === 0 ? '-' : row.recoveryMs.p95} | ${row.refusedPerKill} | ${row.resetPerKill} | ${row.otherPerKill} |`);
+    }
+    lines.push('');
+  }
+  if ((result.hung ?? []).length > 0) {
+    lines.push('## Hung under load (SIGSTOP of the serving haproxy after 1.5 s, per-request probe c=50)', '');
+    lines.push('| mode | answers again after ms | failed while hung, by kind | failed of the requests started once it answered |', '|---|---:|---|---:|');
+    for (const row of result.hung ?? []) {
+      const kinds = Object.entries(row.failedWhileHung).map(([kind, count]) => `${kind} ${count}`).join(', ') || '-';
+      lines.push(`| ${CRASH_LABELS[row.mode] ?? MODE_LABELS[row.mode]} | ${row.recovered ? row.recoveryMs : 'never'} | ${kinds} | ${row.recovered ? `${row.failedAfter} of ${row.requestsAfter}` : '-'} |`);
     }
     lines.push('');
   }

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
-import { haproxyPids, killAll } from '../test/helpers/haproxy-processes.js';
+import { haproxyPids, keeperPids, killAll } from '../test/helpers/haproxy-processes.js';
 import { frontendConfig } from '../test/helpers/configs.js';
 import { isAlive } from '../test/helpers/os-probes.js';
 import { DAEMON_NODE_FLAGS } from '../src/cli/commands/start.js';
@@ -190,7 +190,7 @@ export class Subject {
       await execa('node', [CLI, 'stop', '--hard', '--run-dir', this.runDir], { reject: false, timeout: 30_000 });
     }
     this.#child?.kill('SIGKILL');
-    killAll(haproxyPids(this.dir));
+    killAll([...haproxyPids(this.dir), ...keeperPids(this.dir)]);
     await this.#until(() => Promise.resolve(haproxyPids(this.dir).length === 0));
     rmSync(this.dir, { recursive: true, force: true });
   }

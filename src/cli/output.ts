@@ -63,6 +63,9 @@ export function formatStatus(status: Status): string {
   }
   if (status.lastReload !== null) lines.push('', `last: ${formatReload(status.lastReload)}`);
   if (status.crashLoop.looping) lines.push('', `CRASH LOOP: ${status.crashLoop.consecutiveCrashes} crashes; last: ${status.crashLoop.lastError ?? '?'}`);
+  if (status.keeper !== undefined && status.keeper !== null) {
+    lines.push('', `socket keeper pid ${status.keeper.pid} holds ${status.keeper.sockets.length === 0 ? 'no socket' : status.keeper.sockets.join(', ')}`);
+  }
   const env = Object.entries(status.env ?? {});
   if (env.length > 0) lines.push('', `env: ${env.map(([name, value]) => `${name}=${value}`).join(' ')}`);
   const watch = status.watch;
@@ -120,9 +123,14 @@ export function formatHistoryEntry(entry: HistoryEntry): string {
 }
 
 /** `cleanup`: the residual processes, and how each ended when they were stopped. */
-export function formatResiduals(residuals: Array<{ pid: number; ageSeconds: number; usage: { listening: boolean; connections: { client: number; server: number } } }>, outcomes: Map<number, string> | undefined): string {
-  if (residuals.length === 0) return 'No residual haproxy process runs this configuration.';
-  const lines = [`PID      AGE      CLIENTS  SERVERS  LISTENING  ${outcomes === undefined ? '' : 'ENDED'}`.trimEnd()];
+export function formatResiduals(
+  residuals: Array<{ pid: number; ageSeconds: number; usage: { listening: boolean; connections: { client: number; server: number } } }>,
+  outcomes: Map<number, string> | undefined,
+  keepers: Array<{ pid: number; outcome: string }> = [],
+): string {
+  const keeperLines = keepers.map(({ pid, outcome }) => `socket keeper pid ${pid}: ${outcome === 'found' ? 'would be ended (--all)' : outcome}`);
+  if (residuals.length === 0) return ['No residual haproxy process runs this configuration.', ...keeperLines].join('\n');
+  const lines = [...keeperLines,`PID      AGE      CLIENTS  SERVERS  LISTENING  ${outcomes === undefined ? '' : 'ENDED'}`.trimEnd()];
   for (const residual of residuals) {
     const columns = [String(residual.pid).padEnd(8), formatDuration(residual.ageSeconds * 1000).padEnd(8), String(residual.usage.connections.client).padEnd(8), String(residual.usage.connections.server).padEnd(8), (residual.usage.listening ? 'yes' : 'no').padEnd(10), outcomes?.get(residual.pid) ?? ''];
     lines.push(columns.join(' ').trimEnd());

@@ -151,4 +151,9 @@ export type Status = {
   watch: WatchStatus;
   /** The variables set for haproxy (`env set`), which every new generation gets. */
   env: Record<string, string>;
+  /** The keeper of the active generation's listening sockets, and what it holds; null when none runs. */
+  keeper: KeeperStatus | null;
 };
+
+/** The socket keeper in `status`: its pid and the sockets it holds (`127.0.0.1:80 tcp`, `/run/x.sock unix`). */
+export type KeeperStatus = { pid: number; sockets: string[] };

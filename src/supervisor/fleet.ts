@@ -11,7 +11,7 @@ import { fragmentPath, generationSocketPath } from '../haproxy/supervisor-socket
 import { adoptProcess } from '../system/adopted.js';
 import { crashPoint } from '../system/crash-point.js';
 import { mayRaisePriority, setNice, setNiceAllThreads } from '../system/priority.js';
-import { identify, readComm } from '../system/proc.js';
+import { identify, readComm, readState } from '../system/proc.js';
 import { parentPid, processesNamed, unixSocketHolders } from '../system/processes.js';
 import { spawnChild, type ChildHandle } from '../system/spawn.js';
 import { gatherCandidates, highestId, livenessOf, planAdoption, type AdoptionPlan } from './adoption.js';
@@ -266,6 +266,13 @@ export class Fleet extends EventEmitter<FleetEvents> {
     for (const generation of this.#registry.live()) {
       // Newer ones cannot exist (one reload at a time).
       if (generation.id >= current.id || generation.record.escalation !== undefined) continue;
+      // A stopped process (SIGSTOP, a debugger) would never act on SIGUSR1: it is hung. The watchdog finds it too,
+      // but not when it is off, and a new generation that took its listeners from the keeper never asked it.
+      const state = readState(generation.pid);
+      if (generation.record.hung === undefined && (state === 'T' || state === 't')) {
+        this.markHung(generation, `process stopped (state ${state}: SIGSTOP or a debugger)`);
+        generation.log.error({ state }, 'a generation to retire is stopped: terminating it as hung');
+      }
       if (generation.record.hung !== undefined) {
         this.#ladder.terminateHung(generation);
         retired.push({ id: generation.id, pid: generation.pid });

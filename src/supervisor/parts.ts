@@ -12,6 +12,7 @@ import { Fleet } from './fleet.js';
 import { Liveness } from './liveness.js';
 import { ReloadHistory } from './reload-history.js';
 import type { ReloadQueue } from './reload-queue.js';
+import { SocketKeeper } from './listener-keeper.js';
 import { ReloadTransaction } from './reload.js';
 import { publicGenerations } from './usage.js';
 
@@ -28,6 +29,8 @@ export type DaemonParts = {
   /** The variables set for haproxy, and changes to them. */
   env: EnvStore;
   envChanger: EnvChanger;
+  /** The keeper of the active generation's listening sockets. */
+  keeper: SocketKeeper;
 };
 
 /** Builds the parts for `options`; reloads go through `queue`. Nothing runs until the supervisor starts them. */
@@ -39,8 +42,10 @@ export function createParts(options: Options, log: Logger, queue: ReloadQueue<Re
   const liveness = new Liveness({ respawn, watchdog: { intervalMs: options.watchdogIntervalMs, misses: options.watchdogMisses } }, fleet, queue, log);
   const watch = { config: options.config, quietMs: options.watchQuietMs, maxWaitMs: options.watchMaxWaitMs, log: log.child({ component: 'watch' }) };
   const watcher = options.watch ? new ConfigWatcher(watch, () => queue.request('reload', 'watch')) : undefined;
+  const keeper = new SocketKeeper(options.runDir, log.child({ component: 'keeper' }));
   const transaction = new ReloadTransaction({
     fleet,
+    keeper,
     checker: configChecker({ ...options, fragment: fragmentPath(options.runDir), variables: env, timeoutMs: options.readyTimeoutMs }),
     records: history,
     baseline: watcher,
@@ -49,7 +54,7 @@ export function createParts(options: Options, log: Logger, queue: ReloadQueue<Re
   });
   const targets = { live: () => fleet.live(), request: (mode: 'reload', trigger: 'env') => queue.request(mode, trigger), idle: () => queue.idle() };
   const envChanger = new EnvChanger(env, targets, options.config, log.child({ component: 'env' }));
-  return { fleet, history, transaction, liveness, watcher, env, envChanger };
+  return { fleet, history, transaction, liveness, watcher, env, envChanger, keeper };
 }
 
 /** `status`: the supervisor's own line, then what each part says; `usageOf` (the config) measures live generations. */
@@ -63,5 +68,14 @@ export function statusOf(parts: DaemonParts, supervisor: Omit<Status['supervisor
     crashLoop: parts.liveness.status(),
     watch: parts.watcher?.status() ?? { enabled: false, files: [], directories: [] },
     env: parts.env.values(),
+    keeper: keeperStatus(parts.keeper.view()),
   };
+}
+
+/** The keeper as status shows it: `127.0.0.1:80 tcp`, `[::1]:443 tcp`, `/run/haproxy/admin.sock unix`. */
+function keeperStatus(view: ReturnType<SocketKeeper['view']>): Status['keeper'] {
+  if (view === undefined) return null;
+  const address = (socket: (typeof view.sockets)[number]): string =>
+    socket.family === 'unix' ? `${socket.address} unix` : `${socket.family === 'ipv6' ? `[${socket.address}]` : socket.address}:${socket.port ?? '?'} ${socket.type}`;
+  return { pid: view.pid, sockets: view.sockets.map(address) };
 }

@@ -11,6 +11,7 @@ import { loadConfig, type LoadedConfig } from '../haproxy/config-load.js';
 import type { Snapshot } from '../watch/content-hash.js';
 import type { GenerationRef, LaunchOptions } from './fleet.js';
 import type { Generation } from './generation.js';
+import type { ListenerKeeper } from './listener-keeper.js';
 import type { Batch } from './reload-queue.js';
 import type { NotServing } from './wait-serving.js';
 
@@ -50,7 +51,7 @@ export interface ReloadRecords {
 export type ReloadSettings = { config: string[]; readyTimeoutMs: number; drainTimeoutMs: number };
 
 /** The collaborators of the transaction, each an object that owns its own state. */
-export type ReloadParts = { fleet: ReloadFleet; checker: Checker; records: ReloadRecords; baseline?: ConfigBaseline; settings: ReloadSettings; log: Logger };
+export type ReloadParts = { fleet: ReloadFleet; checker: Checker; records: ReloadRecords; baseline?: ConfigBaseline; keeper?: ListenerKeeper; settings: ReloadSettings; log: Logger };
 
 /** A batch of the queue: the mode and every trigger that joined it. */
 export type ReloadBatch = Batch<ReloadResult['mode'], ReloadResult['triggers'][number]>;
@@ -121,6 +122,10 @@ export class ReloadTransaction {
         crashPoint('after-activate');
         output.push(...generation.tail());
         result.generation = { id: generation.id, pid: generation.pid };
+        // Before any older generation unbinds: the keeper then holds exactly what serves now, and a socket whose bind
+        // line is gone is closed by everyone at once (never left open where nobody accepts).
+        const kept = await this.#parts.keeper?.refresh(generation.record.socket);
+        if (kept !== undefined) result.warnings.push(kept);
         result.retired.push(...fleet.retireOlderThan(generation));
         crashPoint('after-retire');
         result.ok = true;
@@ -148,6 +153,8 @@ export class ReloadTransaction {
   /** Hard restart: check first, then terminate every generation and start a fresh one. */
   async #restart(result: ReloadResult, log: Logger): Promise<Generation> {
     await this.#check(result);
+    // A restart binds afresh (a socket option or a device that -x would carry over): the keeper lets go first.
+    await this.#parts.keeper?.release();
     result.retired.push(...(await this.#parts.fleet.terminateAll()));
     return this.#startGeneration(result, log);
   }
@@ -163,63 +170,72 @@ export class ReloadTransaction {
     }
   }
 
-  /** Spawns the new generation and waits until it serves; with mode reload, falls back to a legacy start when -x fails. */
+  /**
+   * Spawns the new generation and waits until it serves. It takes its listeners (-x) from the socket keeper when
+   * it holds them, else from the running generation; when a transfer fails it tries the next source, and with any
+   * mode but reload-socket ends with a fresh bind (`hitless: false`, with a warning). The keeper never fails a
+   * reload: without it, this is the reload as before. `restart` binds afresh on purpose.
+   */
   async #startGeneration(result: ReloadResult, log: Logger): Promise<Generation> {
     const running = this.#parts.fleet.active();
     const hung = running?.record.hung;
-    const transferFrom = running?.isLive() === true && hung === undefined ? running.record.socket : undefined;
-    if (result.mode === 'reload-socket' && transferFrom === undefined) {
+    const fromRunning = running?.isLive() === true && hung === undefined ? running.record.socket : undefined;
+    const fromKeeper = result.mode === 'restart' ? undefined : this.#parts.keeper?.source();
+    const sources: Array<{ socket: string | undefined; what: string }> = [];
+    if (fromKeeper !== undefined) sources.push({ socket: fromKeeper, what: 'the socket keeper' });
+    if (fromRunning !== undefined) sources.push({ socket: fromRunning, what: `generation ${running?.id}` });
+    if (result.mode === 'reload-socket' && sources.length === 0) {
       const why = hung === undefined ? 'No running generation to take the listening sockets from' : `Generation ${running?.id} is hung (${hung.reason}): it cannot hand its listening sockets over`;
       throw new ReloadError(`${why}; use \`reload\` or \`restart\`.`, { phase: 'transfer' });
     }
+    if (result.mode !== 'reload-socket') sources.push({ socket: undefined, what: 'a fresh bind' });
     if (hung !== undefined && result.mode === 'reload') {
-      result.warnings.push(`Generation ${running?.id} is hung (${hung.reason}): started a fresh one without socket transfer; the hung one is terminated now that this one serves.`);
-    } else if (transferFrom === undefined && result.mode === 'reload') {
+      const how = fromKeeper === undefined ? 'started a fresh one without socket transfer' : 'the new one takes the listeners from the socket keeper';
+      result.warnings.push(`Generation ${running?.id} is hung (${hung.reason}): ${how}; the hung one is terminated now that this one serves.`);
+    } else if (sources.length === 1 && result.mode === 'reload') {
       result.warnings.push('No generation was serving: started a fresh one (nothing to transfer).');
     }
-    if (this.#stateFile !== undefined && transferFrom !== undefined) {
+    if (this.#stateFile !== undefined && fromRunning !== undefined) {
       try {
-        await saveServerState(transferFrom, this.#stateFile);
+        await saveServerState(fromRunning, this.#stateFile);
       } catch (error) {
         result.warnings.push(`Server state not carried over (${(error as Error).message}): servers set to maintenance, drain or another weight at runtime start as the config says.`);
       }
     }
     const readyStarted = performance.now();
-    const attempt = await this.#spawnAndWait(transferFrom);
-    if (attempt.generation !== undefined) {
-      result.hitless = transferFrom !== undefined;
-      result.timings.readyMs = Math.round(performance.now() - readyStarted);
-      result.warnings.push(...startupWarnings(attempt.generation));
-      return attempt.generation;
-    }
-    if (rejectsConfig(attempt.lines)) throw configRejected(attempt);
-    const transferLine = transferFrom === undefined ? undefined : attempt.lines.find((line) => TRANSFER_FAILURE.test(line));
-    if (transferLine !== undefined && running !== undefined) {
-      // A running generation that does not answer is hung: it is terminated once the new one serves, not drained.
-      const silent = await this.#parts.fleet.probe(running, HUNG_PROBE_MS);
-      if (silent !== undefined) this.#parts.fleet.markHung(running, silent);
-    }
-    if (transferLine !== undefined && result.mode === 'reload') {
-      const hungNow = running?.record.hung === undefined ? '' : ` Generation ${running?.id} does not answer (${running?.record.hung.reason}): it is terminated once the new one serves.`;
-      const warning = `Socket transfer from generation ${running?.id} failed (${transferLine}); reloaded without it: connections arriving during the switch may be refused.${hungNow}`;
+    for (const [index, source] of sources.entries()) {
+      // Beside a generation that serves, the new one starts at a low priority (fleet.ts); none is left to slow down otherwise.
+      const attempt = await this.#spawnAndWait(source.socket, fromRunning !== undefined);
+      if (attempt.generation !== undefined) {
+        result.hitless = source.socket !== undefined;
+        result.timings.readyMs = Math.round(performance.now() - readyStarted);
+        result.warnings.push(...startupWarnings(attempt.generation));
+        return attempt.generation;
+      }
+      if (rejectsConfig(attempt.lines)) throw configRejected(attempt);
+      const transferLine = source.socket === undefined ? undefined : attempt.lines.find((line) => TRANSFER_FAILURE.test(line));
+      const next = sources[index + 1];
+      if (transferLine === undefined || next === undefined) {
+        const phase = transferLine !== undefined ? 'transfer' : attempt.timedOut === true ? 'ready' : 'spawn';
+        throw new ReloadError(`The new generation failed to start: ${attempt.detail}`, { phase, lines: attempt.lines, pid: attempt.pid });
+      }
+      if (source.socket === fromRunning && running !== undefined) {
+        // A running generation that does not answer is hung: it is terminated once the new one serves, not drained.
+        const silent = await this.#parts.fleet.probe(running, HUNG_PROBE_MS);
+        if (silent !== undefined) this.#parts.fleet.markHung(running, silent);
+      }
+      const hungNow = running?.record.hung === undefined || hung !== undefined ? '' : ` Generation ${running.id} does not answer (${running.record.hung.reason}): it is terminated once the new one serves.`;
+      const then = next.socket === undefined ? 'reloaded without it: connections arriving during the switch may be refused.' : `took the listeners from ${next.what}.`;
+      const warning = `Socket transfer from ${source.what} failed (${transferLine}); ${then}${hungNow}`;
       log.warn(warning);
       result.warnings.push(warning);
-      const legacy = await this.#spawnAndWait(undefined);
-      if (legacy.generation !== undefined) {
-        result.timings.readyMs = Math.round(performance.now() - readyStarted);
-        result.warnings.push(...startupWarnings(legacy.generation));
-        return legacy.generation;
-      }
-      throw new ReloadError(`The new generation failed to start: ${legacy.detail}`, { phase: 'spawn', lines: legacy.lines, pid: legacy.pid });
     }
-    const phase = transferLine !== undefined ? 'transfer' : attempt.timedOut === true ? 'ready' : 'spawn';
-    throw new ReloadError(`The new generation failed to start: ${attempt.detail}`, { phase, lines: attempt.lines, pid: attempt.pid });
+    throw new ReloadError('The new generation failed to start: nothing to start it from.', { phase: 'spawn' });
   }
 
-  async #spawnAndWait(transferFrom: string | undefined): Promise<Attempt> {
+  async #spawnAndWait(transferFrom: string | undefined, besideServing: boolean): Promise<Attempt> {
     const { fleet, settings } = this.#parts;
-    // Beside a generation that serves, the new one starts at a low priority (fleet.ts): nothing is left to slow down when none serves.
-    const generation = await fleet.launch(transferFrom, { lowPriority: transferFrom !== undefined && this.#mayLowerPriority });
+    const generation = await fleet.launch(transferFrom, { lowPriority: besideServing && this.#mayLowerPriority });
     const notServing = await fleet.waitServing(generation, settings.readyTimeoutMs);
     if (notServing === undefined) return { generation, lines: [], detail: '' };
     // Never proved it serves: end it. Older generations were not signalled and keep serving.

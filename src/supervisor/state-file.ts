@@ -16,17 +16,33 @@ export type PersistedState = {
   generations: GenerationRecord[];
   /** The generation about to be spawned (its id and socket), written before the spawn; absent otherwise. */
   pending?: PendingGeneration;
+  /** The socket keeper (a successor finds it by what it runs; this says which one it was). */
+  keeper?: { pid: number; startTime: number };
   lastReload: ReloadResult | null;
 };
 
 /** The state to persist, from the parts that own it. */
 export function snapshot(
-  parts: { fleet: { nextId: number; records(): GenerationRecord[]; pending(): PendingGeneration | undefined }; history: { nextId: number; last(): ReloadResult | null } },
+  parts: {
+    fleet: { nextId: number; records(): GenerationRecord[]; pending(): PendingGeneration | undefined };
+    history: { nextId: number; last(): ReloadResult | null };
+    keeper: { view(): { pid: number; startTime: number } | undefined };
+  },
   supervisor: NonNullable<PersistedState['supervisor']>,
 ): PersistedState {
   const { fleet, history } = parts;
   const pending = fleet.pending();
-  return { version: 1, nextGenerationId: fleet.nextId, nextReloadId: history.nextId, supervisor, generations: fleet.records(), ...(pending === undefined ? {} : { pending }), lastReload: history.last() };
+  const keeper = parts.keeper.view();
+  return {
+    version: 1,
+    nextGenerationId: fleet.nextId,
+    nextReloadId: history.nextId,
+    supervisor,
+    generations: fleet.records(),
+    ...(pending === undefined ? {} : { pending }),
+    ...(keeper === undefined ? {} : { keeper: { pid: keeper.pid, startTime: keeper.startTime } }),
+    lastReload: history.last(),
+  };
 }
 
 /** A fresh state: what a missing or unreadable state.json gives. */

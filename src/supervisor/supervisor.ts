@@ -77,6 +77,8 @@ export class Supervisor implements Daemon {
       this.#store = new StateStore(runDirPaths(runDir).state, this.#log, access);
       if (persisted.pending !== undefined) this.#log.warn({ pending: persisted.pending }, 'the previous supervisor died while it started a generation');
       adopted = await this.#parts.fleet.restore(persisted.generations, persisted.nextGenerationId, this.#options.takeover);
+      // The keeper a previous supervisor left: the first generation takes the listeners from it.
+      await this.#parts.keeper.adopt();
       this.#parts.fleet.useCheckpoint({ checkpoint: () => this.#checkpoint() });
       // Every generation of this run dir is ours (adopted, or being ended), never a conflict.
       const ours = [...this.#parts.fleet.live().map((generation) => generation.pid), ...(this.#handoverFrom === undefined ? [] : [this.#handoverFrom])];
@@ -180,8 +182,11 @@ export class Supervisor implements Daemon {
     await this.#parts.watcher?.close();
     this.#parts.liveness.stop();
     await this.#queue.close(ReloadError.stopping());
+    // First: a socket the keeper still held once the generations unbind would take connections nobody accepts.
+    await this.#parts.keeper.release();
     if (options.hard) await this.#parts.fleet.terminateAll();
     else await this.#parts.fleet.drainAll(new Date(Date.now() + (options.drainTimeoutMs ?? this.#options.drainTimeoutMs)));
+    await this.#parts.keeper.stop();
     this.#parts.fleet.close();
     await this.#persisted();
     this.#log.info('every generation exited');

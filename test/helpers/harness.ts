@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterEach, beforeEach, expect } from 'vitest';
-import { haproxyPids, killAll, TEST_MARKER } from './haproxy-processes.js';
+import { haproxyPids, keeperPids, killAll, TEST_MARKER } from './haproxy-processes.js';
 import { freePort } from './os-probes.js';
 import { frontendConfig, httpConfig } from './configs.js';
 import type { Status } from '../../src/control/types.js';
@@ -89,7 +89,7 @@ export class Sandbox {
       await this.daemon;
       clearTimeout(timer);
     }
-    const leaked = killAll(this.haproxyPids());
+    const leaked = killAll([...this.haproxyPids(), ...keeperPids(this.dir)]);
     rmSync(this.dir, { recursive: true, force: true });
     return leaked;
   }
@@ -104,7 +104,7 @@ export function useSandbox(): { sandbox: Sandbox; port: number } {
   });
   afterEach(async () => {
     const leaked = await context.sandbox.cleanup();
-    expect(leaked, 'haproxy processes left after the daemon stopped').toBe(0);
+    expect(leaked, 'haproxy processes or socket keepers left after the daemon stopped').toBe(0);
   });
   return context;
 }

@@ -233,7 +233,7 @@ describe('examples/container', () => {
     const instruction = (name: string): unknown => JSON.parse(new RegExp(`^${name} (.*)$`, 'm').exec(dockerfile)?.[1] ?? 'null');
     expect(instruction('ENTRYPOINT')).toEqual(['haproxy-supervisor', 'run']);
     expect(instruction('CMD')).toEqual(container.args);
-    expect(dockerfile).toMatch(/apt-get install -y --no-install-recommends haproxy tini/);
+    expect(dockerfile).toMatch(/apt-get install -y --no-install-recommends haproxy tini python3-minimal/);
     expect(/^USER (\d+):\d+$/m.exec(dockerfile)?.[1]).toBe(String(pod.securityContext.runAsUser));
     expect(pod.securityContext.runAsNonRoot).toBe(true);
   });

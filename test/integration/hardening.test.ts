@@ -51,11 +51,11 @@ describe('the run dir', () => {
       await sandbox.cli(['history']); // the history is written off the reload's path: this waits for it
       const run = (name: string): string => path.join(sandbox.runDir, name);
       expect(modeOf(sandbox.runDir)).toBe('700');
-      const files = ['supervisor.pid', 'state.json', 'supervisor.cfg', 'supervisor.log', 'control.sock', 'history.jsonl', 'last-config.json'];
+      const files = ['supervisor.pid', 'state.json', 'supervisor.cfg', 'supervisor.log', 'control.sock', 'history.jsonl', 'last-config.json', 'keeper.py', 'keeper.sock'];
       expect(Object.fromEntries(files.map((name) => [name, modeOf(run(name))]))).toEqual(Object.fromEntries(files.map((name) => [name, '600'])));
       expect(modeOf(run('gen'))).toBe('700');
       expect(modeOf(run(`gen/${active?.id}.sock`))).toBe('600');
-      expect(readdirSync(sandbox.runDir).sort()).toEqual(['control.sock', 'gen', 'history.jsonl', 'last-config.json', 'state.json', 'supervisor.cfg', 'supervisor.log', 'supervisor.pid']);
+      expect(readdirSync(sandbox.runDir).sort()).toEqual(['control.sock', 'gen', 'history.jsonl', 'keeper.py', 'keeper.sock', 'last-config.json', 'state.json', 'supervisor.cfg', 'supervisor.log', 'supervisor.pid']);
     } finally {
       expect((await sandbox.cli(['stop'])).exitCode).toBe(0);
     }

@@ -115,9 +115,11 @@ describe('reloads', () => {
   it('reload-socket fails with a clear message when the new generation cannot take the sockets; reload falls back honestly', async () => {
     sandbox.writeConfig(httpConfig(port, 'x'));
     await sandbox.run();
-    // Make the running generation's socket unreachable: -x then fails inside haproxy.
+    // Make the socket keeper's and the running generation's sockets unreachable: -x then fails inside haproxy.
     const { rmSync } = await import('node:fs');
     const active = (await sandbox.status()).generations.find((g) => g.state === 'active');
+    await expect.poll(async () => (await sandbox.status()).keeper?.sockets.length, { timeout: 5000 }).toBe(1);
+    rmSync(`${sandbox.runDir}/keeper.sock`);
     rmSync(`${sandbox.runDir}/gen/${active?.id}.sock`);
     const strict = await sandbox.cli(['reload-socket']);
     expect(strict.exitCode).toBe(13);
@@ -128,7 +130,8 @@ describe('reloads', () => {
     expect(lenient.exitCode, lenient.stderr).toBe(0);
     const result = JSON.parse(lenient.stdout) as { hitless: boolean; warnings: string[] };
     expect(result.hitless).toBe(false);
-    expect(result.warnings.join('\n')).toMatch(/Socket transfer .* failed/);
+    expect(result.warnings.join('\n')).toMatch(/Socket transfer from the socket keeper failed .*; took the listeners from generation/);
+    expect(result.warnings.join('\n')).toMatch(/Socket transfer from generation \d+ failed .*; reloaded without it/);
   });
 
   it('restart terminates every generation and starts a fresh one', async () => {

@@ -37,16 +37,28 @@ async function cleanup(args: CleanupArgs): Promise<number> {
   const { findResiduals, stopResiduals } = await import('../../supervisor/residuals.js');
   const registry = await registryPids(options.runDir, args.all);
   const residuals = findResiduals(loadConfig(options.config), registry.pids);
+  // The socket keeper of a supervisor that is gone (--all, the service's stop): ended first, so that no socket stays
+  // open where nobody accepts once the generations below unbind.
+  const keepers = args.all && !registry.running ? await endKeepers(options.runDir, args.dryRun) : [];
   if (args.dryRun || residuals.length === 0) {
-    if (args.json) printJson({ dryRun: args.dryRun, supervisorRunning: registry.running, residuals });
-    else printLine(formatResiduals(residuals, undefined));
+    if (args.json) printJson({ dryRun: args.dryRun, supervisorRunning: registry.running, residuals, keepers });
+    else printLine(formatResiduals(residuals, undefined, keepers));
     return ExitCode.ok;
   }
   const { default: pino } = await import('pino');
   const outcomes = await stopResiduals(residuals, options.killGraceMs, pino({ level: 'silent' }));
-  if (args.json) printJson({ dryRun: false, supervisorRunning: registry.running, residuals: residuals.map((residual) => ({ ...residual, outcome: outcomes.get(residual.pid) })) });
-  else printLine(formatResiduals(residuals, outcomes));
+  if (args.json) printJson({ dryRun: false, supervisorRunning: registry.running, residuals: residuals.map((residual) => ({ ...residual, outcome: outcomes.get(residual.pid) })), keepers });
+  else printLine(formatResiduals(residuals, outcomes, keepers));
   return ExitCode.ok;
+}
+
+/** The run dir's socket keepers: ended (SIGTERM, identity-checked, waited for) unless `dryRun`. */
+async function endKeepers(runDir: string, dryRun: boolean): Promise<Array<{ pid: number; outcome: 'found' | 'ended' | 'still running' }>> {
+  const { findKeepers, keeperGone, signalOrNothing } = await import('../../system/keeper.js');
+  const found = findKeepers(runDir);
+  if (dryRun) return found.map(({ pid }) => ({ pid, outcome: 'found' as const }));
+  for (const identity of found) signalOrNothing(identity);
+  return Promise.all(found.map(async (identity) => ({ pid: identity.pid, outcome: (await keeperGone(identity)) ? ('ended' as const) : ('still running' as const) })));
 }
 
 export const cleanupCommand: CommandModule<object, CleanupArgs> = {

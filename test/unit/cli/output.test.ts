@@ -23,6 +23,7 @@ function status(fields: Partial<Status> = {}): Status {
     crashLoop: { consecutiveCrashes: 0, looping: false },
     watch: { enabled: true, files: ['/etc/haproxy/haproxy.cfg', '/etc/haproxy/hosts.map'], directories: ['/etc/haproxy'], lastChange: { at: ago(30), files: ['/etc/haproxy/hosts.map'] } },
     env: {},
+    keeper: { pid: 5000, sockets: ['127.0.0.1:80 tcp', '[::1]:443 tcp'] },
     ...fields,
   };
 }
@@ -43,6 +44,8 @@ describe('status output', () => {
     expect(lines).toContain('  draining: generation 6 (pid 5011)');
     expect(lines).toContain('watching 2 file(s) in 1 directory');
     expect(lines).toContain('  last change 30s ago: /etc/haproxy/hosts.map');
+    expect(lines).toContain('socket keeper pid 5000 holds 127.0.0.1:80 tcp, [::1]:443 tcp');
+    expect(formatStatus(status({ keeper: null }))).not.toContain('socket keeper');
   });
 
   it('flags a hung generation until it exits', () => {
