@@ -10,6 +10,7 @@ import { DAEMON_NODE_FLAGS } from '../src/cli/commands/start.js';
 import { BENCH_MARKER, manyCertificatesConfig } from './subjects.js';
 import { cpuPerReload, type CpuConfig } from './cpu.js';
 import { hungUnderLoad } from './hung.js';
+import { brokenReload } from './verify.js';
 import { ensureAb } from './tools.js';
 
 /**
@@ -26,7 +27,7 @@ const outDir = path.resolve(outIndex >= 0 ? (args[outIndex + 1] ?? 'bench/result
 /** `--only load,racing,crash,latency,footprint`: just those sections (iterating on one figure); default all. */
 const onlyIndex = args.indexOf('--only');
 const only = onlyIndex >= 0 ? new Set((args[onlyIndex + 1] ?? '').split(',')) : undefined;
-const runs = (section: 'load' | 'racing' | 'crash' | 'hung' | 'latency' | 'footprint' | 'cpu'): boolean => only === undefined || only.has(section);
+const runs = (section: 'load' | 'racing' | 'crash' | 'hung' | 'verify' | 'latency' | 'footprint' | 'cpu'): boolean => only === undefined || only.has(section);
 
 /** Every combination of clients, reload interval and keep-alive with ab; the probe (new connection each) too. */
 function matrix(seconds: number, headline: { requests: number; seconds: number }): Scenario[] {
@@ -149,6 +150,7 @@ async function main(): Promise<void> {
     footprint: [],
     cpu: [],
     hung: [],
+    verify: [],
   };
   // Saved after every section: a failure late in a long run keeps what was measured.
   const save = (): void => {
@@ -187,6 +189,11 @@ async function main(): Promise<void> {
   for (const mode of runs('hung') && PLAN.hungWaitMs > 0 ? crashModes : []) {
     log(`hung under load: ${mode}`);
     result.hung?.push(await hungUnderLoad(mode, PLAN.hungWaitMs));
+  }
+  save();
+  for (const mode of runs('verify') && PLAN.hungWaitMs > 0 ? (['init-x', 'master-worker', 'supervisor-cli'] as const) : []) {
+    log(`broken but valid reload under load: ${mode}`);
+    result.verify?.push(await brokenReload(mode));
   }
   save();
   const cpuModes = profile === 'smoke' ? (['init-x', 'supervisor-hup'] as const) : (['init-x', 'master-worker', 'supervisor-hup', 'supervisor-cli'] as const);

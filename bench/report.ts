@@ -1,6 +1,7 @@
 import { MODE_LABELS } from './subjects.js';
 import type { CpuRow } from './cpu.js';
 import type { HungRow } from './hung.js';
+import type { VerifyRow } from './verify.js';
 import type { CrashRow, DependencyRow, FootprintRow, LatencyRow, LoadRow, RaceRow } from './sections.js';
 
 /** Everything one bench run measured. */
@@ -16,6 +17,7 @@ export type BenchResult = {
   dependencies?: DependencyRow[];
   cpu?: CpuRow[];
   hung?: HungRow[];
+  verify?: VerifyRow[];
   /** How long the whole run took. */
   durationS?: number;
 };
@@ -127,6 +129,8 @@ function liveTrafficTargets(result: BenchResult): TargetRow[] {
   if (crash !== undefined) rows.push({ target: `kill -9 of the active generation under load (c=50): 0 refused (${crash.kills} kills)`, measured: `${crash.refusedPerKill} refused, ${crash.resetPerKill} reset per kill`, met: crash.refusedPerKill === 0 && crash.recovered === crash.kills });
   const hung = result.hung?.find((row) => row.mode === 'supervisor-hup');
   if (hung !== undefined) rows.push({ target: 'SIGSTOP of the active generation: 0 failed once the replacement serves', measured: hung.recovered ? `${hung.failedAfter} of ${hung.requestsAfter}, serving again after ${hung.recoveryMs} ms` : 'never answered again', met: hung.recovered && hung.failedAfter === 0 });
+  const broken = result.verify?.find((row) => row.mode === 'supervisor-cli');
+  if (broken !== undefined) rows.push({ target: 'a valid config that breaks its backend is rolled back; 0 failed after the roll back', measured: `${broken.outcome}; ${broken.failed} failed in the window, ${broken.failedAfterReturn} after`, met: broken.outcome.startsWith('rolled back') && broken.failedAfterReturn === 0 });
   if (result.durationS !== undefined && result.command.includes('--quick')) rows.push({ target: '`npm run bench -- --quick` ≤ 3 minutes', measured: `${Math.round(result.durationS)} s`, met: result.durationS <= 180 });
   return rows;
 }
@@ -174,6 +178,15 @@ export function toMarkdown(result: BenchResult): string {
     for (const row of result.hung ?? []) {
       const kinds = Object.entries(row.failedWhileHung).map(([kind, count]) => `${kind} ${count}`).join(', ') || '-';
       lines.push(`| ${CRASH_LABELS[row.mode] ?? MODE_LABELS[row.mode]} | ${row.recovered ? row.recoveryMs : 'never'} | ${kinds} | ${row.recovered ? `${row.failedAfter} of ${row.requestsAfter}` : '-'} |`);
+    }
+    lines.push('');
+  }
+  if ((result.verify ?? []).length > 0) {
+    lines.push('## A reload that breaks traffic (its backend moved to a closed port, `check inter 200ms`; per-request probe c=50, the 3 s after the reload)', '');
+    lines.push('| mode | the reload | requests | failed | by kind | failed after the reload returned |', '|---|---|---:|---:|---|---:|');
+    for (const row of result.verify ?? []) {
+      const kinds = Object.entries(row.failures).map(([kind, count]) => `${kind} ${count}`).join(', ') || '-';
+      lines.push(`| ${MODE_LABELS[row.mode]} | ${row.outcome} | ${row.requests} | ${row.failed} | ${kinds} | ${row.failedAfterReturn} |`);
     }
     lines.push('');
   }

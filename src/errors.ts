@@ -8,6 +8,7 @@ export const ERROR_CODES = [
   'config-invalid',
   'start-failed',
   'transfer-failed',
+  'verify-failed',
   'stopping',
   'run-dir-owned',
   'run-dir-unsafe',
@@ -25,8 +26,11 @@ export const ERROR_CODES = [
 /** A stable error code of error replies and failed reloads. */
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-/** Where a reload failed. `check`/`lint`: configuration; `spawn`/`ready`: the new generation; `transfer`: -x. */
-export type ReloadPhase = 'lint' | 'check' | 'spawn' | 'ready' | 'transfer' | 'stopping';
+/**
+ * Where a reload failed. `check`/`lint`: configuration; `spawn`/`ready`: the new generation; `transfer`: -x;
+ * `verify`: the new generation served but failed the verify window (rolled back).
+ */
+export type ReloadPhase = 'lint' | 'check' | 'spawn' | 'ready' | 'transfer' | 'verify' | 'stopping';
 
 /** A bad option value; the message names the option, the value and what was expected. */
 export class OptionError extends Error {
@@ -54,6 +58,7 @@ export class HaproxyCheckError extends Error {
 export function reloadErrorCode(phase: ReloadPhase): ErrorCode {
   if (phase === 'check' || phase === 'lint') return 'config-invalid';
   if (phase === 'transfer') return 'transfer-failed';
+  if (phase === 'verify') return 'verify-failed';
   if (phase === 'stopping') return 'stopping';
   return 'start-failed';
 }

@@ -13,6 +13,7 @@ export const ExitCode = {
   transferFailed: 13,
   runDirUnsafe: 14,
   upgradeFailed: 15,
+  verifyFailed: 16,
 } as const;
 
 /** The one map from errors (by their stable code, local or carried over the control socket) to exit codes. */
@@ -20,6 +21,7 @@ const BY_CODE: Record<ErrorCode, number> = {
   'config-invalid': ExitCode.configInvalid,
   'start-failed': ExitCode.startFailed,
   'transfer-failed': ExitCode.transferFailed,
+  'verify-failed': ExitCode.verifyFailed,
   'run-dir-owned': ExitCode.runDirOwned,
   'config-in-use': ExitCode.runDirOwned,
   'run-dir-unsafe': ExitCode.runDirUnsafe,

@@ -15,8 +15,13 @@ const number = (text: string | undefined): number | undefined => (text === undef
  * commands run; anything unusual (--help, an unknown option, a missing or extra argument) takes the full parser.
  */
 const SHAPES: Record<string, Shape> = {
-  reload: { flags: ['json'], values: [], positionals: 0, run: async (args) => handle((await import('./commands/reload.js')).reloadAction('reload'))(args) },
-  'reload-socket': { flags: ['json'], values: [], positionals: 0, run: async (args) => handle((await import('./commands/reload.js')).reloadAction('reload-socket'))(args) },
+  reload: { flags: ['json', 'no-verify'], values: [], positionals: 0, run: async (args) => handle((await import('./commands/reload.js')).reloadAction('reload'))({ ...args, verify: !args.flag.has('no-verify') }) },
+  'reload-socket': {
+    flags: ['json', 'no-verify'],
+    values: [],
+    positionals: 0,
+    run: async (args) => handle((await import('./commands/reload.js')).reloadAction('reload-socket'))({ ...args, verify: !args.flag.has('no-verify') }),
+  },
   restart: { flags: ['json'], values: [], positionals: 0, run: async (args) => handle((await import('./commands/reload.js')).reloadAction('restart'))(args) },
   status: { flags: ['json'], values: [], positionals: 0, run: async (args) => handle((await import('./commands/status.js')).status)({ ...args, watch: false, interval: 1 }) },
   stop: {

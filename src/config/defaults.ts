@@ -37,6 +37,10 @@ export const defaults = {
   historyLimit: 500,
   /** Nice value of a new generation while it starts beside a serving one; raised back once it serves (0: off). */
   startNice: 10,
+  /** The verify window: how long a new generation's first health checks may take before the old one is let go (0: off). */
+  verifyWindow: '5s',
+  /** With a verify window: compare 5xx answers of the new and the running generation for at least this long (0: not compared). */
+  verifyObserve: '0s',
   /** How many finished generations and reloads status keeps. */
   historySize: 20,
 } as const;

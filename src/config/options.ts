@@ -34,6 +34,16 @@ export const OPTION_SPECS = {
   takeover: { kind: 'optional', describe: 'Stats socket (level admin, expose-fd listeners) of an haproxy this supervisor did not start: take its listeners over with no drop, then retire it (migration)' },
   metricsListen: { kind: 'optional', describe: 'host:port for Prometheus /metrics and the /healthz and /readyz probes (off without it), like 127.0.0.1:9101' },
   historyLimit: { kind: 'count', default: defaults.historyLimit, describe: 'Reloads kept in <run-dir>/history.jsonl before it rotates to history.1.jsonl (at most twice this many on disk)' },
+  verifyWindow: {
+    kind: 'duration',
+    default: defaults.verifyWindow,
+    describe: 'Before the old generation is let go, wait up to this long for the new one to pass its first health checks for every backend the old one reaches; roll back if it does not (0: off)',
+  },
+  verifyObserve: {
+    kind: 'duration',
+    default: defaults.verifyObserve,
+    describe: 'During the verify window, compare the new and the running generation\'s share of 5xx answers for at least this long (0: not compared)',
+  },
   startNice: {
     kind: 'count',
     default: defaults.startNice,

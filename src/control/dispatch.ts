@@ -7,7 +7,8 @@ export type StopOptions = { hard: boolean; drainTimeoutMs?: number };
 /** What the control socket can ask of the daemon. */
 export interface Daemon {
   status(): Status;
-  reload(mode: ReloadRequestMode, trigger: 'cli'): Promise<ReloadResult>;
+  /** `skipVerify`: `reload --no-verify` (no verify window for this reload). */
+  reload(mode: ReloadRequestMode, trigger: 'cli', skipVerify?: boolean): Promise<ReloadResult>;
   stop(options: StopOptions): Promise<void>;
   /** Changes the variables set for haproxy (or lists them, with nothing to change). */
   env(change: { set: Record<string, string>; unset: string[] }): Promise<EnvResult>;
@@ -25,7 +26,7 @@ export async function dispatch(daemon: Daemon, request: Request): Promise<Reply>
     case 'status':
       return { ok: true, result: daemon.status() };
     case 'reload': {
-      const result = await daemon.reload(request.mode, 'cli');
+      const result = await daemon.reload(request.mode, 'cli', request.verify === false);
       return result.ok ? { ok: true, result } : failedReloadReply(result);
     }
     case 'env': {

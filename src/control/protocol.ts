@@ -8,7 +8,7 @@ export const MAX_REQUEST_BYTES = 16 * 1024;
 export type Request =
   | { cmd: 'ping' }
   | { cmd: 'status' }
-  | { cmd: 'reload'; mode: ReloadRequestMode }
+  | { cmd: 'reload'; mode: ReloadRequestMode; verify?: boolean }
   | { cmd: 'stop'; hard: boolean; drainTimeoutMs?: number }
   | { cmd: 'env'; set: Record<string, string>; unset: string[] }
   | { cmd: 'history'; limit: number; id?: number }
@@ -60,7 +60,9 @@ export function parseRequest(line: string): Request | ErrorReply {
       if (typeof mode !== 'string' || !MODES.includes(mode)) {
         return badRequest(`Expected \`mode\` to be one of ${MODES.join(', ')}, got ${JSON.stringify(mode)}.`);
       }
-      return { cmd: 'reload', mode: mode as ReloadRequestMode };
+      const verify = request['verify'];
+      if (verify !== undefined && typeof verify !== 'boolean') return badRequest('Expected `verify` to be true or false (false skips the verify window for this reload).');
+      return { cmd: 'reload', mode: mode as ReloadRequestMode, ...(verify === false ? { verify } : {}) };
     }
     case 'stop': {
       const drain = request['drainTimeoutMs'];

@@ -36,8 +36,8 @@ export type ReloadResult = {
   /** Older generations told to finish (SIGUSR1) or terminated by this reload. */
   retired: Array<{ id: number; pid: number }>;
   warnings: string[];
-  /** prepareMs: reading and parsing the config; then check and spawn→ready in parallel (and hashing what the watcher watches). */
-  timings: { prepareMs?: number; checkMs?: number; readyMs?: number };
+  /** prepareMs: reading and parsing the config; checkMs: `haproxy -c` (restart only); readyMs: spawn → serving; verifyMs: the verify window. */
+  timings: { prepareMs?: number; checkMs?: number; readyMs?: number; verifyMs?: number };
   error?: { code: ErrorCode; phase: ReloadPhase; message: string; lines: string[] };
 };
 

@@ -19,6 +19,7 @@ export class Metrics {
   readonly #lastFailed: client.Gauge;
   readonly #escalations: client.Counter<'signal'>;
   readonly #respawns: client.Counter;
+  readonly #rollbacks: client.Counter;
 
   constructor(source: MetricsSource) {
     const registers = [this.registry];
@@ -40,6 +41,7 @@ export class Metrics {
     this.#lastFailed = new client.Gauge({ name: `${PREFIX}last_reload_failed`, help: '1 when the last reload failed (the previous generation still serves), else 0.', registers });
     this.#escalations = new client.Counter({ name: `${PREFIX}escalations_total`, help: 'SIGTERM and SIGKILL sent to end generations (deadlines, restarts, hung or failed generations).', labelNames: ['signal'], registers });
     this.#respawns = new client.Counter({ name: `${PREFIX}crash_respawns_total`, help: 'Generations started to replace one that crashed or hung.', registers });
+    this.#rollbacks = new client.Counter({ name: `${PREFIX}verify_rollbacks_total`, help: 'Reloads rolled back because the new generation failed the verify window.', registers });
     new client.Gauge({
       name: `${PREFIX}generations`,
       help: 'Live generations by state (starting, active, draining).',
@@ -81,6 +83,7 @@ export class Metrics {
     if (result.ok) this.#lastSuccess.set(Date.now() / 1000);
     if (result.ok && result.mode === 'respawn') this.#respawns.inc();
     if (result.ok && result.triggers.includes('watchdog')) this.#respawns.inc();
+    if (result.error?.phase === 'verify') this.#rollbacks.inc();
   }
 
   /** SIGTERM or SIGKILL was sent to a generation. */

@@ -1,5 +1,8 @@
-/** One reload to run, standing for every request that joined it before it started. */
-export type Batch<Mode extends string, Trigger extends string> = { mode: Mode; triggers: Trigger[] };
+/**
+ * One reload to run, standing for every request that joined it before it started. `skipVerify`: asked with
+ * `reload --no-verify` (such requests join only each other, so no one else's reload loses its verify window).
+ */
+export type Batch<Mode extends string, Trigger extends string> = { mode: Mode; triggers: Trigger[]; skipVerify?: boolean };
 
 type Pending<Mode extends string, Trigger extends string, Result> = Batch<Mode, Trigger> & {
   resolve: (result: Result) => void;
@@ -23,9 +26,9 @@ export class ReloadQueue<Mode extends string, Trigger extends string, Result> {
   }
 
   /** Queues a reload of `mode`; resolves with the result of the reload that includes this request. */
-  request(mode: Mode, trigger: Trigger): Promise<Result> {
+  request(mode: Mode, trigger: Trigger, skipVerify = false): Promise<Result> {
     if (this.#closed !== undefined) return Promise.reject(this.#closed);
-    const joined = this.#pending.find((batch) => batch.mode === mode);
+    const joined = this.#pending.find((batch) => batch.mode === mode && (batch.skipVerify ?? false) === skipVerify);
     if (joined !== undefined) {
       joined.triggers.push(trigger);
       return joined.promise;
@@ -36,7 +39,7 @@ export class ReloadQueue<Mode extends string, Trigger extends string, Result> {
       resolve = res;
       reject = rej;
     });
-    this.#pending.push({ mode, triggers: [trigger], resolve, reject, promise });
+    this.#pending.push({ mode, triggers: [trigger], ...(skipVerify ? { skipVerify } : {}), resolve, reject, promise });
     if (this.#running === undefined) this.#running = this.#drain();
     return promise;
   }

@@ -6,6 +6,7 @@ import { configFacts, type ConfigFacts } from '../haproxy/config-facts.js';
 import { lintConfig } from '../haproxy/config-lint.js';
 import { keepAliveFindings } from '../haproxy/keep-alive.js';
 import { saveServerState } from '../haproxy/server-state.js';
+import { showStat } from '../haproxy/stat.js';
 import { crashPoint } from '../system/crash-point.js';
 import { loadConfig, type LoadedConfig } from '../haproxy/config-load.js';
 import type { Snapshot } from '../watch/content-hash.js';
@@ -14,6 +15,7 @@ import type { Generation } from './generation.js';
 import type { ListenerKeeper } from './listener-keeper.js';
 import type { Batch } from './reload-queue.js';
 import type { NotServing } from './wait-serving.js';
+import { verifyGeneration, type VerifyFailure } from './verify.js';
 
 /** What a reload does with live generations: the part of the fleet (fleet.ts) it uses. */
 export interface ReloadFleet {
@@ -47,8 +49,8 @@ export interface ReloadRecords {
   record(result: ReloadResult, details: ReloadDetails): void;
 }
 
-/** Settings of every reload. */
-export type ReloadSettings = { config: string[]; readyTimeoutMs: number; drainTimeoutMs: number };
+/** Settings of every reload. `verifyWindowMs` 0 turns the verify window off. */
+export type ReloadSettings = { config: string[]; readyTimeoutMs: number; drainTimeoutMs: number; verifyWindowMs: number; verifyObserveMs: number };
 
 /** The collaborators of the transaction, each an object that owns its own state. */
 export type ReloadParts = { fleet: ReloadFleet; checker: Checker; records: ReloadRecords; baseline?: ConfigBaseline; keeper?: ListenerKeeper; settings: ReloadSettings; log: Logger };
@@ -116,8 +118,10 @@ export class ReloadTransaction {
         // checks everything before it binds and exits with its ALERT lines when it rejects the configuration, and
         // under the supervisor it signals no one (no -sf). A second parse (`haproxy -c`) beside it would double the
         // CPU a reload costs and compete with the serving generation for the same cores.
+        const running = fleet.active();
         const generation = batch.mode === 'restart' ? await this.#restart(result, log) : await this.#startGeneration(result, log);
         crashPoint('after-ready');
+        if (this.#verifies(batch, running)) await this.#verify(generation, running, result, log);
         fleet.activate(generation);
         crashPoint('after-activate');
         output.push(...generation.tail());
@@ -148,6 +152,47 @@ export class ReloadTransaction {
     const lines = [...result.warnings.filter((warning) => warning.startsWith('[')), ...output, ...(result.error?.lines ?? [])];
     this.#parts.records.record(result, { config, changedFiles, output: lines, haproxyVersion: checker.version() });
     return result;
+  }
+
+  /**
+   * Whether this reload gets a verify window: a reload or reload-socket beside a running generation that serves
+   * (a restart, the first start and a crash respawn have nothing to compare with), unless `--no-verify`.
+   */
+  #verifies(batch: ReloadBatch, running: Generation | undefined): running is Generation {
+    const { verifyWindowMs } = this.#parts.settings;
+    return verifyWindowMs > 0 && batch.skipVerify !== true && (batch.mode === 'reload' || batch.mode === 'reload-socket') && running?.isLive() === true && running.record.hung === undefined;
+  }
+
+  /**
+   * The verify window (verify.ts): both generations serve while the new one proves it reaches what the running one
+   * reaches. A failure soft-stops the new generation; the running one was never signalled.
+   */
+  async #verify(generation: Generation, running: Generation, result: ReloadResult, log: Logger): Promise<void> {
+    const { verifyWindowMs, verifyObserveMs } = this.#parts.settings;
+    const started = performance.now();
+    const timeoutMs = Math.max(1000, verifyWindowMs);
+    let failure: VerifyFailure | undefined;
+    try {
+      failure = await verifyGeneration(
+        () => showStat(running.record.socket, timeoutMs),
+        () => showStat(generation.record.socket, timeoutMs).catch((error: unknown) => Promise.reject(new CandidateError(error))),
+        { windowMs: verifyWindowMs, observeMs: verifyObserveMs },
+      );
+    } catch (error) {
+      if (error instanceof CandidateError) {
+        failure = { reason: `the new generation did not answer \`show stat\` (${(error.cause as Error).message})`, evidence: [] };
+      } else {
+        // The running generation cannot be asked: nothing to compare with, so the reload goes on as without a window.
+        result.warnings.push(`Not verified: the running generation did not answer \`show stat\` (${(error as Error).message}).`);
+      }
+    }
+    result.timings.verifyMs = Math.round(performance.now() - started);
+    if (failure === undefined) return;
+    generation.log.warn({ reason: failure.reason, evidence: failure.evidence }, 'rolled back: the new generation failed the verify window');
+    this.#parts.fleet.abandon(generation);
+    const lines = failure.evidence.flatMap(({ backend, servers }) => servers.map((server) => `${backend}/${server.name}: ${server.status}${server.check === '' ? '' : ` (${server.check})`}`));
+    log.error({ lines }, 'verify window failed');
+    throw new ReloadError(`Rolled back: ${failure.reason}. Generation ${running.id} keeps serving; the new one was soft-stopped.`, { phase: 'verify', lines, pid: generation.pid });
   }
 
   /** Hard restart: check first, then terminate every generation and start a fresh one. */
@@ -252,6 +297,13 @@ export class ReloadTransaction {
 }
 
 type Attempt = { generation?: Generation; lines: string[]; detail: string; pid?: number; timedOut?: boolean };
+
+/** `show stat` of the new generation failed (as opposed to the running one's). */
+class CandidateError extends Error {
+  constructor(cause: unknown) {
+    super('the new generation did not answer', { cause });
+  }
+}
 
 /** haproxy's ALERTs of its configuration phase (`[ALERT] (pid) : config : …`): what `haproxy -c` would say too. */
 const CONFIG_ALERT = /^\[(ALERT|EMERG)\]\s+\(\d+\) : config : /;

@@ -107,8 +107,8 @@ export class Supervisor implements Daemon {
   }
 
   /** Queues a reload; resolves with the result of the first reload that started after this call. */
-  reload(mode: ReloadMode, trigger: ReloadTrigger): Promise<ReloadResult> {
-    return this.#state === 'upgrading' ? Promise.reject(new Error('An upgrade is in progress; reload again in a moment.')) : this.#queue.request(mode, trigger);
+  reload(mode: ReloadMode, trigger: ReloadTrigger, skipVerify = false): Promise<ReloadResult> {
+    return this.#state === 'upgrading' ? Promise.reject(new Error('An upgrade is in progress; reload again in a moment.')) : this.#queue.request(mode, trigger, skipVerify);
   }
 
   /** Hands the run dir and the live generations over to the supervisor binary found now (upgrade.ts). */

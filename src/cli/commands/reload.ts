@@ -9,9 +9,9 @@ import { formatError, formatReload, printError, printJson, printLine } from '../
 import { clientOptions, type ClientArgs } from '../shared-options.js';
 
 /** Asks the daemon for a reload and waits for the result of the reload that includes this request. */
-export async function requestReload(mode: ReloadRequestMode, args: ClientArgs): Promise<number> {
+export async function requestReload(mode: ReloadRequestMode, args: ClientArgs & { verify?: boolean }): Promise<number> {
   try {
-    const result = await sendRequest(resolveRunDir(args.runDir), { cmd: 'reload', mode });
+    const result = await sendRequest(resolveRunDir(args.runDir), { cmd: 'reload', mode, ...(args.verify === false ? { verify: false } : {}) });
     if (args.json) printJson(result);
     else printLine(formatReload(result));
     return ExitCode.ok;
@@ -23,12 +23,13 @@ export async function requestReload(mode: ReloadRequestMode, args: ClientArgs): 
 }
 
 /** The action of `reload`, `reload-socket` or `restart`. */
-export function reloadAction(mode: ReloadRequestMode): (args: ClientArgs) => Promise<number> {
+export function reloadAction(mode: ReloadRequestMode): (args: ClientArgs & { verify?: boolean }) => Promise<number> {
   return (args) => requestReload(mode, args);
 }
 
-function reloadCommand(mode: ReloadRequestMode, describe: string): CommandModule<object, ClientArgs> {
-  return { command: mode, describe, builder: clientOptions, handler: handle(reloadAction(mode)) };
+function reloadCommand(mode: ReloadRequestMode, describe: string): CommandModule<object, ClientArgs & { verify?: boolean }> {
+  const verify = { verify: { type: 'boolean' as const, default: true, describe: 'Verify the new generation before the old one is let go (--no-verify: not for this reload)' } };
+  return { command: mode, describe, builder: mode === 'restart' ? clientOptions : { ...clientOptions, ...verify }, handler: handle(reloadAction(mode)) };
 }
 
 export const reloadCommands = [

@@ -20,6 +20,7 @@ describe('exit codes', () => {
     expect(exitCodeFor(new ReloadError('x', { phase: 'ready' }))).toBe(11);
     expect(exitCodeFor(new RunDirOwnedError({ pidfile: '/r/supervisor.pid', pid: 1 }))).toBe(12);
     expect(exitCodeFor(new ReloadError('x', { phase: 'transfer' }))).toBe(13);
+    expect(exitCodeFor(new ReloadError('x', { phase: 'verify' }))).toBe(16);
     expect(exitCodeFor(new ReloadError('x', { phase: 'stopping' }))).toBe(1);
     expect(exitCodeFor(new UpgradeError('x'))).toBe(15);
     expect(exitCodeFor(new RunDirUnsafeError({ runDir: '/r', problem: 'x', fix: 'y' }))).toBe(14);

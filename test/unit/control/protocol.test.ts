@@ -6,6 +6,8 @@ describe('parseRequest', () => {
     ['{"cmd":"status"}', { cmd: 'status' }],
     ['{"cmd":"reload"}', { cmd: 'reload', mode: 'reload' }],
     ['{"cmd":"reload","mode":"reload-socket"}', { cmd: 'reload', mode: 'reload-socket' }],
+    ['{"cmd":"reload","verify":false}', { cmd: 'reload', mode: 'reload', verify: false }],
+    ['{"cmd":"reload","verify":true}', { cmd: 'reload', mode: 'reload' }],
     ['{"cmd":"stop","hard":true}', { cmd: 'stop', hard: true }],
     ['{"cmd":"stop","drainTimeoutMs":5000}', { cmd: 'stop', hard: false, drainTimeoutMs: 5000 }],
   ])('accepts %s', (line, expected) => {
@@ -18,6 +20,7 @@ describe('parseRequest', () => {
     ['null', 'bad-request'],
     ['"status"', 'bad-request'],
     ['{"cmd":"reload","mode":"sideways"}', 'bad-request'],
+    ['{"cmd":"reload","verify":"no"}', 'bad-request'],
     ['{"cmd":"stop","drainTimeoutMs":-1}', 'bad-request'],
     ['{"cmd":"rm -rf"}', 'unknown-command'],
     ['{}', 'unknown-command'],

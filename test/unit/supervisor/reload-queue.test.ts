@@ -37,6 +37,28 @@ describe('ReloadQueue', () => {
     expect(maxRunning).toBe(1);
   });
 
+  it('keeps `reload --no-verify` requests in a batch of their own, so no one else’s reload loses its verify window', async () => {
+    const gate = deferred();
+    const runs: Array<{ triggers: string[]; skipVerify: boolean }> = [];
+    const queue = new ReloadQueue<Mode, string, number>(async (batch) => {
+      runs.push({ triggers: [...batch.triggers], skipVerify: batch.skipVerify === true });
+      if (runs.length === 1) await gate.promise;
+      return runs.length;
+    });
+    const first = queue.request('reload', 'a');
+    const verified = [queue.request('reload', 'b'), queue.request('reload', 'c')];
+    const unverified = [queue.request('reload', 'd', true), queue.request('reload', 'e', true)];
+    gate.resolve();
+    expect(await first).toBe(1);
+    expect(await Promise.all(verified)).toEqual([2, 2]);
+    expect(await Promise.all(unverified)).toEqual([3, 3]);
+    expect(runs).toEqual([
+      { triggers: ['a'], skipVerify: false },
+      { triggers: ['b', 'c'], skipVerify: false },
+      { triggers: ['d', 'e'], skipVerify: true },
+    ]);
+  });
+
   it('gives each caller the result of a reload that started after its request, never an earlier one', async () => {
     const gates: Array<ReturnType<typeof deferred>> = [];
     let started = 0;

@@ -137,7 +137,7 @@ function transaction(): ReloadTransaction {
     checker,
     records: history,
     baseline,
-    settings: { config: [config], readyTimeoutMs: 60_000, drainTimeoutMs: 1_800_000 },
+    settings: { config: [config], readyTimeoutMs: 60_000, drainTimeoutMs: 1_800_000, verifyWindowMs: 0, verifyObserveMs: 0 },
     log: pino({ level: 'silent' }),
   });
 }
