@@ -116,11 +116,6 @@ function resolveOne(name: string, kind: Kind, value: string | number | boolean |
   }
 }
 
-/** True for the run dir used when none is given (its parent is checked too: system/run-dir.ts). */
-export function isDefaultRunDir(runDir: string): boolean {
-  return runDir === resolveRunDir(undefined);
-}
-
 /** Resolves the daemon's options once, each with its default; throws OptionError with a fixing hint. */
 export function resolveOptions(partial: PartialOptions): Options {
   const resolved: Record<string, unknown> = {};

@@ -6,6 +6,9 @@ export type MetricsSource = { status(): Status };
 
 const PREFIX = 'haproxy_supervisor_';
 
+/** prom-client default metrics left out (issue 22): sum(nodejs_active_handles) etc. give the same numbers. */
+export const GAUGES_NAMED_LIKE_COUNTERS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'] as const;
+
 /**
  * The supervisor's Prometheus metrics (prom-client). Counters move when things happen (`reloaded`, `escalated`);
  * gauges are read from the status at scrape time. Labels are bounded sets (result, mode, trigger, state, signal):
@@ -24,6 +27,8 @@ export class Metrics {
   constructor(source: MetricsSource) {
     const registers = [this.registry];
     client.collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
+    // Gauges named like counters fail `promtool check metrics`; each is the sum of its per-type gauge, which stays.
+    for (const name of GAUGES_NAMED_LIKE_COUNTERS) this.registry.removeSingleMetric(`${PREFIX}${name}`);
     this.#reloads = new client.Counter({
       name: `${PREFIX}reloads_total`,
       help: 'Reloads by result (ok, failed), mode, and trigger (the first of the requests it served).',

@@ -92,3 +92,14 @@ export async function livenessOf(record: Pick<GenerationRecord, 'pid' | 'socket'
     return (error as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? 'stopping' : 'silent';
   }
 }
+
+/**
+ * `run --takeover`: the haproxy processes holding a master-worker haproxy's stats socket are its workers, and their
+ * haproxy parent its master. A master holds the socket too between forking its worker and re-executing itself into
+ * wait mode (a window that load widens): a holder that is another holder's haproxy parent is a master, never the
+ * one to take listeners from.
+ */
+export function masterAndWorkers(holders: number[], parentOf: (pid: number) => number | undefined, isHaproxy: (pid: number) => boolean): { workers: number[]; masters: number[] } {
+  const masters = [...new Set(holders.map(parentOf).filter((pid): pid is number => pid !== undefined && isHaproxy(pid)))];
+  return { workers: holders.filter((pid) => !masters.includes(pid)), masters };
+}

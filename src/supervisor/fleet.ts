@@ -14,7 +14,7 @@ import { mayRaisePriority, setNice, setNiceAllThreads } from '../system/priority
 import { identify, readComm, readState } from '../system/proc.js';
 import { parentPid, processesNamed, unixSocketHolders } from '../system/processes.js';
 import { spawnChild, type ChildHandle } from '../system/spawn.js';
-import { gatherCandidates, highestId, livenessOf, planAdoption, type AdoptionPlan } from './adoption.js';
+import { gatherCandidates, highestId, livenessOf, masterAndWorkers, planAdoption, type AdoptionPlan } from './adoption.js';
 import { EscalationLadder } from './escalation.js';
 import { Generation, type GenerationRecord } from './generation.js';
 import { Registry } from './registry.js';
@@ -172,8 +172,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
    * deadline, escalation), shown in status until they exit. Returns them (none when nothing holds the socket).
    */
   takeOver(socketPath: string): Generation[] {
-    const workers = unixSocketHolders(socketPath, processesNamed('haproxy'));
-    const masters = [...new Set(workers.map(parentPid).filter((pid): pid is number => pid !== undefined && readComm(pid) === 'haproxy' && !workers.includes(pid)))];
+    const { workers, masters } = masterAndWorkers(unixSocketHolders(socketPath, processesNamed('haproxy')), parentPid, (pid) => readComm(pid) === 'haproxy');
     const taken: Generation[] = [];
     for (const pid of [...workers, ...masters]) {
       const identity = identify(pid);

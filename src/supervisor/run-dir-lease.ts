@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import { isDefaultRunDir } from '../config/options.js';
 import { runDirPaths } from '../config/run-dir.js';
 import type { Daemon } from '../control/dispatch.js';
 import { ControlServer } from '../control/server.js';
@@ -34,7 +33,7 @@ export class RunDirLease {
 
   /** A safe run dir (or RunDirUnsafeError), then the pidfile (or RunDirOwnedError). */
   takeRunDir(socketGroup: string | undefined): RunDirAccess {
-    this.#access = takeRunDir(this.#runDir, this.#paths.pidfile, { socketGroup, checkParent: isDefaultRunDir(this.#runDir) });
+    this.#access = takeRunDir(this.#runDir, this.#paths.pidfile, { socketGroup });
     this.#ownsPidfile = true;
     return this.#access;
   }

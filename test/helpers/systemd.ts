@@ -8,8 +8,9 @@ const REPO = path.resolve(import.meta.dirname, '../..');
 /**
  * The boot script, run as PID 1's parent inside `unshare --pid --fork --mount --mount-proc --propagation private`:
  * private tmpfs on /run, /tmp and /var/tmp *before* systemd starts (or its boot-time clean-up would empty the
- * machine's real /tmp), the repository bind-mounted where the namespace can see it, `haproxy-supervisor` on PATH
- * through a shim, the units under test in /run/systemd/system, the image's own units masked. Then systemd.
+ * machine's real /tmp), and on the journal and haproxy's chroot; the repository bind-mounted where the namespace
+ * can see it, `haproxy-supervisor` on PATH through a shim, the units under test in /run/systemd/system, the image's
+ * own units (and whatever it enables) masked. Then systemd.
  */
 const BOOT = String.raw`set -e
 src="$1"; repo="$2"
@@ -19,6 +20,9 @@ mount --bind "$repo" /run/hs-repo
 cp -r "$src"/. /run/hs-test/
 mount -t tmpfs tmpfs /tmp
 mount -t tmpfs tmpfs /var/tmp
+# The journal and haproxy's chroot stay in the namespace too (the unit bind-mounts /dev/log into the chroot).
+[ ! -d /var/log/journal ] || mount -t tmpfs -o mode=2755 tmpfs /var/log/journal
+[ ! -d /var/lib/haproxy ] || mount -t tmpfs -o mode=0755 tmpfs /var/lib/haproxy
 printf '#!/bin/sh\nexec /usr/bin/node /run/hs-repo/dist/cli/main.js "$@"\n' > /run/hs-bin/haproxy-supervisor
 chmod 755 /run/hs-bin/haproxy-supervisor
 mount --bind /run/hs-bin /usr/local/bin
@@ -27,6 +31,11 @@ for unit in haproxy.service getty@.service serial-getty@.service console-getty.s
   systemd-tmpfiles-clean.timer systemd-tmpfiles-setup.service cron.service ssh.service apt-daily.timer apt-daily-upgrade.timer \
   e2scrub_all.timer fstrim.timer man-db.timer dpkg-db-backup.timer logrotate.timer systemd-networkd.service systemd-resolved.service; do
   [ -e "/run/systemd/system/$unit" ] || ln -s /dev/null "/run/systemd/system/$unit"
+done
+# Whatever else the image enables (prometheus for promtool, postgresql, …) stays off too.
+for link in /etc/systemd/system/multi-user.target.wants/*.service /etc/systemd/system/timers.target.wants/*.timer; do
+  unit=$(basename "$link")
+  [ -e "$link" ] && [ ! -e "/run/systemd/system/$unit" ] && ln -s /dev/null "/run/systemd/system/$unit" || true
 done
 exec /lib/systemd/systemd --system --unit=multi-user.target --log-target=null
 `;

@@ -61,6 +61,10 @@ describe('cleanup', () => {
       expect(dry.exitCode, dry.stderr).toBe(0);
       const found = JSON.parse(dry.stdout) as Residuals;
       expect(found.residuals.map((entry) => entry.pid)).toEqual([residual]);
+      // The short form an operator types in an incident: the run dir knows the configuration.
+      const short = await sandbox.cli(['cleanup', '--dry-run', '--json']);
+      expect(short.exitCode, short.stderr).toBe(0);
+      expect((JSON.parse(short.stdout) as Residuals).residuals.map((entry) => entry.pid)).toEqual([residual]);
       expect(found.residuals[0]?.usage.listening).toBe(true);
       expect(isRunning(residual)).toBe(true);
 
@@ -69,6 +73,10 @@ describe('cleanup', () => {
       expect(isRunning(residual)).toBe(false);
       expect(isRunning(stranger)).toBe(true);
       expect(isAlive(generation?.pid ?? -1)).toBe(true);
+      // No supervisor and no state.json in a run dir: say to pass -f (exit 2), touch nothing.
+      const unknown = await execa('node', [CLI, 'cleanup', '--dry-run', '--run-dir', path.join(sandbox.dir, 'nothing-here')], { reject: false });
+      expect(unknown.exitCode).toBe(2);
+      expect(String(unknown.stderr)).toContain('pass `-f`');
     } finally {
       for (const pid of [residual, stranger]) if (isRunning(pid)) process.kill(pid, 'SIGKILL');
     }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { CLI, httpConfig, useSandbox, type CliResult, type Sandbox } from '../helpers/harness.js';
+import { bodyOf } from '../helpers/http.js';
 import { isAlive } from '../helpers/os-probes.js';
 import { residentBytes as rssOf } from '../../src/system/processes.js';
 
@@ -87,6 +88,30 @@ describe('the run dir', () => {
     expect(sandbox.haproxyPids()).toEqual([]);
   });
 
+  it('refuses a run dir reached through a symlink in a directory others may write without the sticky bit (exit 14); one in a private directory serves', async () => {
+    sandbox.writeConfig(httpConfig(port, 'link'));
+    mkdirSync(sandbox.runDir, { mode: 0o700 });
+    const shared = path.join(sandbox.dir, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o777);
+    const replaceable = path.join(shared, 'run');
+    symlinkSync(sandbox.runDir, replaceable);
+    const refused = await runRefused(replaceable);
+    expect(refused.exitCode).toBe(14);
+    expect(refused.stderr).toContain(`it goes through the symlink ${replaceable} in ${shared}, which is writable by its group and others without the sticky bit (mode 0777)`);
+    expect(refused.stderr).toContain(`Fix: chmod go-w ${shared} (or chmod +t ${shared}), or \`--run-dir ${sandbox.runDir}\` (where it leads now)`);
+    expect(readdirSync(sandbox.runDir)).toEqual([]);
+    expect(sandbox.haproxyPids()).toEqual([]);
+    // The same link in a directory only this user can write (like /var/run → /run in root's /var) is fine.
+    chmodSync(shared, 0o700);
+    sandbox.daemon = execa('node', [CLI, 'run', '-f', sandbox.config, '--run-dir', replaceable, '--no-watch', '--log-level', 'silent'], { reject: false });
+    const viaLink = async (args: string[]): Promise<number> => (await execa('node', [CLI, ...args, '--run-dir', replaceable], { reject: false })).exitCode ?? -1;
+    await expect.poll(() => viaLink(['status']), { timeout: 15_000, interval: 50 }).toBe(0);
+    await expect.poll(() => bodyOf(port).catch(() => ''), { timeout: 15_000, interval: 50 }).toContain('link');
+    expect(await viaLink(['stop'])).toBe(0);
+    expect((await sandbox.daemon).exitCode).toBe(0);
+  });
+
   it.skipIf(!isRoot)('refuses a run dir owned by another user (needs root to make one)', async () => {
     sandbox.writeConfig(httpConfig(port, 'owner'));
     mkdirSync(sandbox.runDir, { mode: 0o700 });
@@ -114,7 +139,8 @@ describe('one supervisor per configuration', () => {
     const shared: ResultPromise = execa('node', [CLI, 'run', '-f', sandbox.config, '--run-dir', otherRunDir, '--no-watch', '--allow-shared-ports'], { reject: false, all: true });
     try {
       await expect.poll(async () => (await execa('node', [CLI, 'status', '--run-dir', otherRunDir], { reject: false })).exitCode, { timeout: 15_000, interval: 100 }).toBe(0);
-      expect(sandbox.haproxyPids()).toHaveLength(2);
+      // status answers from the moment the control socket listens, before the first generation is spawned.
+      await expect.poll(() => sandbox.haproxyPids(), { timeout: 15_000, interval: 50 }).toHaveLength(2);
     } finally {
       shared.kill('SIGTERM');
       await shared;

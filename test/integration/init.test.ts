@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -13,6 +13,7 @@ beforeEach(() => ({ sandbox, port } = context));
 
 const INIT = path.resolve(import.meta.dirname, '../../init/haproxy-supervisor');
 const UNIT = path.resolve(import.meta.dirname, '../../systemd/haproxy-supervisor.service');
+const NOTIFY_RELOAD_UNIT = path.resolve(import.meta.dirname, '../../systemd/haproxy-supervisor-notify-reload.service');
 
 function status(target: number): Promise<number> {
   return new Promise((resolve) => {
@@ -76,19 +77,35 @@ describe('LSB init script', () => {
 });
 
 describe('systemd', () => {
-  it('passes systemd-analyze verify', (testContext) => {
-    let available = true;
+  /** systemd-analyze's version, or undefined when it is not installed. */
+  const analyzeVersion = ((): number | undefined => {
     try {
-      execFileSync('systemd-analyze', ['--version'], { stdio: 'ignore' });
+      return Number(/systemd (\d+)/.exec(execFileSync('systemd-analyze', ['--version'], { encoding: 'utf8' }))?.[1]);
     } catch {
-      available = false;
+      return undefined;
     }
-    if (!available) {
+  })();
+
+  it('passes systemd-analyze verify', (testContext) => {
+    if (analyzeVersion === undefined) {
       testContext.skip('systemd-analyze is not installed (Debian package systemd)');
       return;
     }
     const output = execFileSync('systemd-analyze', ['verify', UNIT], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     expect(output).toBe('');
+  });
+
+  it.for([UNIT, NOTIFY_RELOAD_UNIT])('is rated 3.0 or better by systemd-analyze security (%s)', (unit, testContext) => {
+    if (analyzeVersion === undefined || analyzeVersion < 250) {
+      testContext.skip('systemd-analyze security --offline needs systemd 250 or later (Debian package systemd)');
+      return;
+    }
+    // --threshold=30: exit status non-zero when the exposure is above 3.0.
+    const result = spawnSync('systemd-analyze', ['security', '--offline=yes', '--threshold=30', '--no-pager', unit], { encoding: 'utf8' });
+    const rating = /Overall exposure level for \S+: (\d+\.\d)/.exec(result.stdout)?.[1];
+    expect(rating, result.stdout + result.stderr).toBeDefined();
+    expect(Number(rating), result.stdout.split('\n').filter((line) => line.startsWith('✗')).join('\n')).toBeLessThanOrEqual(3.0);
+    expect(result.status, result.stderr).toBe(0);
   });
 
   it('notifies READY=1 only once haproxy serves, brackets reloads with RELOADING=1 + MONOTONIC_USEC and READY=1, then STOPPING=1', async () => {

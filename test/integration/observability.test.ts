@@ -1,6 +1,7 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
+import { execa } from 'execa';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { GenerationStatus, HistoryEntry } from '../../src/control/types.js';
 import { freePort, httpConfig, useSandbox, type Sandbox } from '../helpers/harness.js';
@@ -125,6 +126,25 @@ describe('metrics and health endpoints', () => {
       for (const value of Object.values(sample.labels)) expect(pids.has(value), `${sample.name} has a pid as a label value`).toBe(false);
     }
     expect((await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).status).toBe(200);
+  });
+
+  // Prometheus' own linter (Debian's prometheus package; .ci/run installs it, so CI never skips this).
+  const promtool = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((file) => existsSync(file));
+  const promtoolSkip = promtool === undefined ? ' (skipped outside CI: promtool is not installed, apt-get install prometheus)' : '';
+  it.skipIf(promtool === undefined && process.env['CI'] === undefined)(`passes promtool check metrics after ok and failed reloads${promtoolSkip}`, async () => {
+    expect(promtool, 'promtool is not installed (apt-get install prometheus)').toBeDefined();
+    const metricsPort = await freePort();
+    sandbox.writeConfig(httpConfig(port, 'lint'));
+    await sandbox.run(['--metrics-listen', `127.0.0.1:${metricsPort}`]);
+    expect((await sandbox.cli(['reload'])).exitCode).toBe(0);
+    sandbox.writeConfig(`${httpConfig(port, 'lint')}    no-such-keyword\n`);
+    expect((await sandbox.cli(['reload'])).exitCode).toBe(10);
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(text).toContain('haproxy_supervisor_reloads_total{');
+    expect(text).toContain('haproxy_supervisor_nodejs_active_handles{');
+    const lint = await execa(promtool as string, ['check', 'metrics'], { input: text, reject: false });
+    expect(`${String(lint.stdout)}${String(lint.stderr)}`).toBe('');
+    expect(lint.exitCode).toBe(0);
   });
 
   it('/readyz is 503 with the reason while no generation serves, and 200 again once one does', async () => {

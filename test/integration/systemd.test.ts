@@ -1,10 +1,10 @@
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Status } from '../../src/control/types.js';
-import { freePort, httpConfig } from '../helpers/harness.js';
+import { freePort, frontendConfig, httpConfig } from '../helpers/harness.js';
 import { Probe } from '../helpers/probe.js';
 import { PrivateSystemd } from '../helpers/systemd.js';
 import { tcpProxyConfig, useHoldingBackend } from '../helpers/tcp-backend.js';
@@ -24,6 +24,8 @@ describe.skipIf(unavailable !== undefined)(`haproxy-supervisor.service under a r
   const status = (): Status => JSON.parse(cli(['status', '--json'])) as Status;
   const haproxyInside = (): string[] => systemd.exec(['pgrep', '-a', '-x', 'haproxy'], true).split('\n').filter((line) => line !== '');
   const systemctl = (...args: string[]): number => systemd.status(['systemctl', ...args]);
+  /** The unit's last journal lines, for a failure's message. */
+  const journal = (): string => systemd.exec(['journalctl', '-u', UNIT, '-n', '40', '--no-pager'], true);
 
   beforeAll(async () => {
     port = await freePort();
@@ -31,7 +33,8 @@ describe.skipIf(unavailable !== undefined)(`haproxy-supervisor.service under a r
     copyFileSync(path.resolve(import.meta.dirname, '../../systemd', UNIT), path.join(dir, 'units', UNIT));
     writeFileSync(
       path.join(dir, 'units', `${UNIT}.d`, 'test.conf'),
-      '[Service]\nEnvironment=CONFIG=/run/hs-test/haproxy.cfg DRAIN_TIMEOUT=5s KILL_GRACE=1s "EXTRA_OPTS=--no-watch --watchdog-interval 0"\nTimeoutStopSec=60s\nRestartSec=300ms\n',
+      // ReadWritePaths: the crash points' marker (ProtectSystem=strict makes the rest of /run read-only).
+      '[Service]\nEnvironment=CONFIG=/run/hs-test/haproxy.cfg DRAIN_TIMEOUT=5s KILL_GRACE=1s "EXTRA_OPTS=--no-watch --watchdog-interval 0"\nTimeoutStopSec=60s\nRestartSec=300ms\nReadWritePaths=/run/hs-test\n',
     );
     writeFileSync(path.join(dir, 'haproxy.cfg'), httpConfig(port, 'systemd'));
     // Debian's haproxy.service as the package ships it, under another name (the image's own is masked), without
@@ -217,6 +220,38 @@ describe.skipIf(unavailable !== undefined)(`haproxy-supervisor.service under a r
     expect(haproxyInside()).toEqual([]);
   });
 
+  it("runs Debian's stock global section under the hardened unit: a low port, chroot, user haproxy, a stats socket in /run/haproxy; counts, signals and drains that user's processes", async () => {
+    const lowPort = await freeLowPort();
+    // What the package's tmpfiles.d makes at boot (the private namespace skips it).
+    systemd.exec(['install', '-d', '-m', '2775', '-o', 'haproxy', '-g', 'haproxy', '/run/haproxy']);
+    const stock = (body: string): string =>
+      frontendConfig(
+        lowPort,
+        ['log global', 'option httplog', `http-request return status 200 content-type text/plain string "${body}"`],
+        '    log /dev/log local0\n    chroot /var/lib/haproxy\n    stats socket /run/haproxy/admin.sock mode 660 level admin expose-fd listeners\n    user haproxy\n    group haproxy',
+      );
+    writeConfig(stock('stock'));
+    expect(systemctl('start', UNIT), journal()).toBe(0);
+    expect(await (await fetch(`http://127.0.0.1:${lowPort}/`)).text()).toBe('stock');
+    expect(systemd.exec(['ps', '-o', 'user=', '-C', 'haproxy']).trim().split('\n')).toEqual(['haproxy']);
+    expect(systemd.exec(['stat', '-c', '%U %a', '/run/haproxy/admin.sock']).trim()).toBe('root 660');
+    // haproxy's request log, sent from inside the chroot to /dev/log (bound there, as Debian's unit does).
+    await expect.poll(() => systemd.exec(['journalctl', '-t', 'haproxy', '--no-pager', '-o', 'cat'], true), { timeout: 5000 }).toMatch(/ fe fe\/<NOSRV> .* "GET \/ HTTP\/1\.1"/);
+    // A held connection, counted from /proc/<pid>/fd of a process of another user (CAP_SYS_PTRACE).
+    const first = status().generations.find((generation) => generation.state === 'active');
+    const held = connect(lowPort, '127.0.0.1');
+    try {
+      await expect.poll(() => status().generations.find((generation) => generation.id === first?.id)?.usage?.connections.client, { timeout: 10_000 }).toBe(1);
+    } finally {
+      held.destroy();
+    }
+    writeConfig(stock('stock-reloaded'));
+    expect(systemctl('reload', UNIT), journal()).toBe(0);
+    expect(await (await fetch(`http://127.0.0.1:${lowPort}/`)).text()).toBe('stock-reloaded');
+    // The old generation got SIGUSR1 (CAP_KILL) and finished on its own, long before the drain deadline's signals.
+    await expect.poll(() => status().generations.find((generation) => generation.id === first?.id)?.exit?.reason, { timeout: 4000 }).toBe('drained');
+  });
+
   it('takes over a running haproxy.service (haproxy -Ws, expose-fd listeners) with no failed request; its master and worker exit', async () => {
     writeConfig(httpConfig(port, 'debian', '    stats socket /run/hs-test/admin.sock mode 660 level admin expose-fd listeners'));
     expect(systemctl('start', 'haproxy-debian.service')).toBe(0);
@@ -242,3 +277,19 @@ describe.skipIf(unavailable !== undefined)(`haproxy-supervisor.service under a r
     }
   });
 });
+
+/** A port below 1024 that nothing listens on (127.0.0.1), for a test of binding low ports. */
+async function freeLowPort(): Promise<number> {
+  for (let port = 1023; port >= 600; port--) {
+    const server = createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (bound) {
+      await new Promise((resolve) => server.close(resolve));
+      return port;
+    }
+  }
+  throw new Error('no free port below 1024 on 127.0.0.1');
+}

@@ -4,6 +4,7 @@ import { runDirPaths } from '../../config/run-dir.js';
 import { sendRequest } from '../../control/client.js';
 import { NotRunningError } from '../../errors.js';
 import { handle } from '../command.js';
+import { configOrKnown, optionalConfig } from '../known-config.js';
 import { ExitCode } from '../exit-codes.js';
 import { formatResiduals, printJson, printLine } from '../output.js';
 import { daemonOptions, type DaemonArgs } from '../shared-options.js';
@@ -32,7 +33,7 @@ async function registryPids(runDir: string, all: boolean): Promise<{ pids: numbe
 }
 
 async function cleanup(args: CleanupArgs): Promise<number> {
-  const options = resolveOptions(args);
+  const options = resolveOptions({ ...args, config: await configOrKnown(args) });
   const { loadConfig } = await import('../../haproxy/config-load.js');
   const { findResiduals, stopResiduals } = await import('../../supervisor/residuals.js');
   const registry = await registryPids(options.runDir, args.all);
@@ -66,6 +67,7 @@ export const cleanupCommand: CommandModule<object, CleanupArgs> = {
   describe: 'Find haproxy processes running this config that are no live generation (seed 000) and stop them: SIGUSR1, then SIGTERM and SIGKILL after --kill-grace',
   builder: {
     ...daemonOptions,
+    config: optionalConfig,
     'dry-run': { type: 'boolean', default: false, describe: 'Only report them' },
     all: { type: 'boolean', default: false, describe: 'With no supervisor running, stop the generations state.json names too (the service’s stop)' },
     json: { type: 'boolean', default: false, describe: 'Print JSON' },

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
-import { isDefaultRunDir, resolveOptions } from '../../config/options.js';
+import { resolveOptions } from '../../config/options.js';
 import { RunDirOwnedError } from '../../errors.js';
 import { isLiveSupervisor, readPidfile } from '../../system/pidfile.js';
 import { spawnDaemon } from '../../system/daemon.js';
@@ -36,7 +36,7 @@ async function start(args: StartArgs): Promise<number> {
   const owner = readPidfile(paths.pidfile);
   if (owner !== undefined && isLiveSupervisor(owner)) throw new RunDirOwnedError({ pidfile: paths.pidfile, pid: owner });
   const access = runDirAccess(socketGroupGid(options.socketGroup));
-  prepareRunDir(options.runDir, access, { checkParent: isDefaultRunDir(options.runDir) });
+  prepareRunDir(options.runDir, access);
   const logFile = path.resolve(args.logFile ?? path.join(options.runDir, 'supervisor.log'));
   const script = process.argv[1] as string;
   const daemon = spawnDaemon(process.execPath, [...DAEMON_NODE_FLAGS, script, ...runArgs(process.argv.slice(2))], logFile, process.env, access);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GenerationState } from '../../../src/control/types.js';
-import { planAdoption, type Candidate, type Liveness } from '../../../src/supervisor/adoption.js';
+import { masterAndWorkers, planAdoption, type Candidate, type Liveness } from '../../../src/supervisor/adoption.js';
 import type { GenerationRecord } from '../../../src/supervisor/generation.js';
 
 /** A found generation: its id, what state.json said (undefined: not named), how it answered, and record extras. */
@@ -40,5 +40,25 @@ describe('planAdoption', () => {
 
   it('promotes a generation that serves although state.json never named it when no recorded one serves (killed during a crash respawn)', () => {
     expect(planAdoption([found(5, undefined, 'serving')])).toEqual({ active: 5, resume: [], drain: [], abandon: [], terminate: [] });
+  });
+});
+
+describe('masterAndWorkers (run --takeover)', () => {
+  const parents: Record<number, number> = { 10: 1, 11: 10, 12: 10, 20: 1 };
+  const parentOf = (pid: number): number | undefined => parents[pid];
+  const isHaproxy = (pid: number): boolean => pid !== 1;
+
+  it('takes the socket holders as workers and their haproxy parent as the master', () => {
+    expect(masterAndWorkers([11], parentOf, isHaproxy)).toEqual({ workers: [11], masters: [10] });
+    expect(masterAndWorkers([11, 12], parentOf, isHaproxy)).toEqual({ workers: [11, 12], masters: [10] });
+  });
+
+  it('knows a master that still holds the socket (forked its worker, not yet re-executed into wait mode)', () => {
+    expect(masterAndWorkers([10, 11], parentOf, isHaproxy)).toEqual({ workers: [11], masters: [10] });
+  });
+
+  it('takes a holder whose parent is no haproxy as a worker with no master (haproxy -D, or a parent gone)', () => {
+    expect(masterAndWorkers([20], parentOf, isHaproxy)).toEqual({ workers: [20], masters: [] });
+    expect(masterAndWorkers([30], parentOf, isHaproxy)).toEqual({ workers: [30], masters: [] });
   });
 });
