@@ -1,13 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { haproxyPids, keeperPids, killAll } from '../test/helpers/haproxy-processes.js';
+import { endRun, markRun } from '../test/helpers/run-processes.js';
 import { toMarkdown, toSvg, type BenchResult } from './report.js';
 import { crashUnderLoad, dependencyCosts, loadTakingTurns, MODES, racingTriggers, reloadLatency, reloadUnderLoad, supervisorFootprint, type Scenario } from './sections.js';
 import type { Mode } from './subjects.js';
 import { DAEMON_NODE_FLAGS } from '../src/cli/commands/start.js';
-import { BENCH_MARKER, manyCertificatesConfig } from './subjects.js';
+import { liveSubjectDirs, manyCertificatesConfig } from './subjects.js';
 import { cpuPerReload, type CpuConfig } from './cpu.js';
 import { hungUnderLoad } from './hung.js';
 import { brokenReload } from './verify.js';
@@ -112,9 +112,16 @@ const PLAN = {
 
 const modes = profile === 'smoke' ? (['none', 'init-x', 'supervisor-hup'] as const) : MODES;
 
+/** What the run is doing now (the last section it logged), for a partial result's note. */
+let section = 'start-up';
+
 function log(message: string): void {
+  section = message;
   process.stderr.write(`[bench] ${message}\n`);
 }
+
+/** Writes what was measured so far (set once main() has a result to write). */
+let saveResult: ((partial?: BenchResult['partial']) => void) | undefined;
 
 /** `--render results.json`: re-renders the .md and .svg of an earlier run beside it (no measuring). */
 function render(file: string): void {
@@ -153,7 +160,8 @@ async function main(): Promise<void> {
     verify: [],
   };
   // Saved after every section: a failure late in a long run keeps what was measured.
-  const save = (): void => {
+  const save = (partial?: BenchResult['partial']): void => {
+    if (partial !== undefined) result.partial = partial;
     result.durationS = Math.round((performance.now() - started) / 1000);
     mkdirSync(outDir, { recursive: true });
     const stem = path.join(outDir, `${result.date}${profile === 'full' ? '' : `-${profile}`}`);
@@ -161,6 +169,7 @@ async function main(): Promise<void> {
     writeFileSync(`${stem}.md`, `${toMarkdown(result)}\n![failed requests per mode](${path.basename(stem)}.svg)\n`);
     writeFileSync(`${stem}.svg`, toSvg(result));
   };
+  saveResult = save;
   for (const scenario of runs('load') ? PLAN.scenarios : []) {
     const what = `load (${scenario.tool}): c=${scenario.concurrency}, every ${scenario.intervalMs} ms${scenario.keepAlive ? ', keep-alive' : ''}${scenario.tls === true ? ', TLS' : ''}`;
     if (scenario.modes !== undefined) {
@@ -223,10 +232,34 @@ async function main(): Promise<void> {
 if (args.includes('--render')) {
   await main(); // measures nothing, starts nothing: nothing to clean up
 } else {
+  // Everything the bench starts inherits this mark, and only what carries it is ended (test/helpers/run-processes.ts).
+  const runId = markRun('bench');
+  let aborting = false;
+  /**
+   * Interrupted (Ctrl-C, SIGTERM, SIGHUP) or failed: end every process this run started — supervisors first
+   * included, since they are detached and would respawn haproxy — remove the subjects' temp dirs, write the partial
+   * result, exit non-zero.
+   */
+  const abort = (reason: string, code: number): void => {
+    if (aborting) return; // a second Ctrl-C while cleaning up changes nothing
+    aborting = true;
+    const killed = endRun(runId);
+    for (const dir of liveSubjectDirs) rmSync(dir, { recursive: true, force: true });
+    saveResult?.({ reason, section });
+    process.stderr.write(`[bench] ${reason}: ended ${killed.length} process(es) of this run${saveResult === undefined ? '' : `, partial results written to ${outDir}`}\n`);
+    process.exit(code);
+  };
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) process.on(signal, () => abort(signal, code));
+  process.on('uncaughtException', (error) => {
+    process.stderr.write(`${error.stack ?? String(error)}\n`);
+    abort(`an error (${error.message})`, 1);
+  });
   try {
     await main();
-  } finally {
-    const left = killAll([...haproxyPids(BENCH_MARKER), ...keeperPids(BENCH_MARKER)]);
-    if (left > 0) log(`killed ${left} haproxy process(es) left by the bench`);
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    abort(`an error (${error instanceof Error ? error.message : String(error)})`, 1);
   }
+  const left = endRun(runId);
+  if (left.length > 0) log(`ended ${left.length} process(es) the bench left running: ${left.join(', ')}`);
 }

@@ -20,6 +20,8 @@ export type BenchResult = {
   verify?: VerifyRow[];
   /** How long the whole run took. */
   durationS?: number;
+  /** Set when the run was interrupted (a signal or an error): what stopped it, and in which section. */
+  partial?: { reason: string; section: string };
 };
 
 /** What each mode is in the crash table (nothing is reloaded there). */
@@ -140,6 +142,7 @@ export function toMarkdown(result: BenchResult): string {
   const lines: string[] = [];
   lines.push(`# haproxy-supervisor benchmark, ${result.date}`, '');
   lines.push(`${result.machine.cpus} CPUs, ${result.machine.memoryGiB} GiB, Node ${result.machine.node}, ${result.machine.haproxy}, Linux ${result.machine.kernel}. Command: \`${result.command}\`.`, '');
+  if (result.partial !== undefined) lines.push(`**Partial run:** stopped by ${result.partial.reason} during ${result.partial.section}; only what was measured before is here.`, '');
   const goals = targets(result);
   if (goals.length > 0) {
     lines.push('## Targets', '', '| target | measured in this run | |', '|---|---|---|');

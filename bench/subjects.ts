@@ -70,6 +70,9 @@ export function largeConfig(port: number, dir: string, backends: number): string
   return smallConfig(port, dir, `${lines.join('\n')}\n`);
 }
 
+/** The temp dirs of the subjects not stopped yet (an interrupted run removes them once their processes are gone). */
+export const liveSubjectDirs = new Set<string>();
+
 /** One way of running haproxy, in its own temp dir. */
 export class Subject {
   readonly mode: Mode;
@@ -92,6 +95,7 @@ export class Subject {
     this.mode = mode;
     this.port = port;
     this.tls = tls;
+    liveSubjectDirs.add(this.dir);
     if (tls) makeCertificate(this.dir);
     const text = typeof configText === 'function' ? configText(this.dir) : configText;
     writeFileSync(this.config, text ?? smallConfig(port, this.dir, '', tls));
@@ -193,6 +197,7 @@ export class Subject {
     killAll([...haproxyPids(this.dir), ...keeperPids(this.dir)]);
     await this.#until(() => Promise.resolve(haproxyPids(this.dir).length === 0));
     rmSync(this.dir, { recursive: true, force: true });
+    liveSubjectDirs.delete(this.dir);
   }
 
   async #restart(): Promise<boolean> {

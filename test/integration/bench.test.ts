@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { haproxyPids } from '../helpers/haproxy-processes.js';
+import { childRun, endRun, runPids } from '../helpers/run-processes.js';
 
 const BENCH = path.resolve(import.meta.dirname, '../../build/bench/main.js');
 const dirs: string[] = [];
@@ -16,7 +16,8 @@ describe('bench harness', () => {
     expect(existsSync(BENCH), 'build/bench is missing: npm run build:bench').toBe(true);
     const out = mkdtempSync(path.join(os.tmpdir(), 'hs-test-bench-'));
     dirs.push(out);
-    const run = await execa('node', [BENCH, '--smoke', '--out', out], { reject: false, timeout: 120_000 });
+    const { id, env } = childRun('bench-smoke');
+    const run = await execa('node', [BENCH, '--smoke', '--out', out], { reject: false, timeout: 120_000, env });
     expect(run.exitCode, String(run.stderr)).toBe(0);
     const files = readdirSync(out).sort();
     expect(files.map((file) => path.extname(file))).toEqual(['.json', '.md', '.svg']);
@@ -42,6 +43,56 @@ describe('bench harness', () => {
     expect(result.footprint.every((row) => row.rssMiB > 0 && row.fds > 0)).toBe(true);
     expect(readFileSync(path.join(out, files[2] ?? ''), 'utf8')).toMatch(/^<svg[^>]*>[\s\S]*<\/svg>$/);
     expect(readFileSync(path.join(out, files[1] ?? ''), 'utf8')).toContain('| mode | requests | failed |');
-    expect(haproxyPids('hs-bench-')).toEqual([]);
+    expect(runPids(id)).toEqual([]);
+  });
+
+  /**
+   * Interrupts the smoke run once a section of `mode` has its processes up (`ready`), with `signal` sent to the
+   * whole process group (Ctrl-C) or to the bench alone (a timeout's SIGTERM to npm); returns its exit code, what
+   * was still running afterwards and the partial result.
+   */
+  const interrupt = async (mode: string, ready: (args: string[]) => boolean, signal: NodeJS.Signals, group: boolean) => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'hs-test-bench-'));
+    dirs.push(out);
+    const { id, env } = childRun('bench-interrupted');
+    const bench = execa('node', [BENCH, '--smoke', '--out', out], { reject: false, timeout: 120_000, env, detached: true, buffer: { stderr: true } });
+    try {
+      let stderr = '';
+      bench.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      await expect.poll(() => stderr.includes(`: ${mode}\n`), { timeout: 60_000, interval: 20 }).toBe(true);
+      const args = (pid: number): string[] => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        } catch {
+          return [];
+        }
+      };
+      await expect.poll(() => runPids(id).some((pid) => ready(args(pid))), { timeout: 10_000, interval: 20 }).toBe(true);
+      const running = runPids(id).map((pid) => args(pid).join(' '));
+      process.kill(group ? -(bench.pid ?? 0) : (bench.pid ?? 0), signal);
+      const exit = await bench;
+      const left = runPids(id);
+      const json = readdirSync(out).find((file) => file.endsWith('.json'));
+      const result = json === undefined ? undefined : (JSON.parse(readFileSync(path.join(out, json), 'utf8')) as { partial?: { reason: string; section: string } });
+      return { exitCode: exit.exitCode, left, running, result, stderr: String(exit.stderr) };
+    } finally {
+      endRun(id); // only if the bench failed to
+    }
+  };
+
+  it('Ctrl-C in the middle of a supervisor section ends the detached supervisor, its haproxy and the load, writes the partial result and exits 130', async () => {
+    // A generation the supervisor spawned (`-db`) serves: the detached supervisor (its process title) runs too.
+    const outcome = await interrupt('supervisor-hup', (args) => args[0] === 'haproxy' && args.includes('-db'), 'SIGINT', true);
+    expect(outcome.running.some((args) => args.startsWith('haproxy-supervisor')), outcome.running.join('\n')).toBe(true);
+    expect(outcome.left, outcome.stderr).toEqual([]);
+    expect(outcome.exitCode).toBe(130);
+    expect(outcome.result?.partial).toMatchObject({ reason: 'SIGINT', section: expect.stringContaining('supervisor-hup') as string });
+  });
+
+  it('SIGTERM to the bench alone in the middle of an init-script section ends its haproxy -D daemons too, and exits 143', async () => {
+    const outcome = await interrupt('init-x', (args) => args[0] === 'haproxy' && args.includes('-D'), 'SIGTERM', false);
+    expect(outcome.left, outcome.stderr).toEqual([]);
+    expect(outcome.exitCode).toBe(143);
+    expect(outcome.result?.partial).toMatchObject({ reason: 'SIGTERM', section: expect.stringContaining('init-x') as string });
   });
 });
