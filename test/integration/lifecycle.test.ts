@@ -174,6 +174,18 @@ describe('stop and start', () => {
     expect(good.stdout).toContain('ok   Every HTTP frontend keeps idle keep-alive connections open through a reload');
   });
 
+  it('check names the haproxy version and warns, with the fix, when it is not one the supervisor is tested with', async () => {
+    sandbox.writeConfig(httpConfig(port, 'version').replace('defaults\n', 'defaults\n    option idle-close-on-response\n'));
+    const tested = await sandbox.cli(['check', '-f', sandbox.config, '--json']);
+    const actual = /version (\S+)/.exec(String((await execa('haproxy', ['-v'])).stdout))?.[1];
+    expect(JSON.parse(tested.stdout)).toMatchObject({ ok: true, haproxy: { version: actual, valid: true } });
+    expect(tested.stdout).not.toContain('not a version the supervisor is tested with');
+    const other = await sandbox.cli(['check', '-f', sandbox.config, '--haproxy', path.resolve(import.meta.dirname, '../fixtures/haproxy-version-2.8.sh')]);
+    expect(other.exitCode).toBe(0);
+    expect(other.stdout).toMatch(/^WARN haproxy 2\.8\.5-1 is not a version the supervisor is tested with \(2\.6, 3\.0\)/m);
+    expect(other.stdout).toContain("fix: Run Debian 12's (2.6) or 13's (3.0) haproxy");
+  });
+
   it('versions, help and usage errors', async () => {
     const help = await execa('node', [CLI, 'reload', '--help'], { reject: false });
     expect(help.exitCode).toBe(0);
