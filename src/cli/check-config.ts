@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { resolveOptions } from '../config/options.js';
 import { HaproxyCheckError } from '../errors.js';
-import { capabilitiesOf, parseHaproxyVersion, TESTED_VERSIONS } from '../haproxy/capabilities.js';
-import { checkConfig, haproxyVersionOutput } from '../haproxy/check.js';
+import { capabilitiesOf, TESTED_VERSIONS } from '../haproxy/capabilities.js';
+import { checkConfig, readHaproxyVersion } from '../haproxy/check.js';
 import { readConfigFacts } from '../haproxy/config-facts.js';
 import { lintConfig, type Finding } from '../haproxy/config-lint.js';
 import { FRAGMENT } from '../haproxy/supervisor-socket.js';
@@ -35,7 +35,7 @@ export async function check(args: CheckArgs): Promise<number> {
     rmSync(scratch, { recursive: true, force: true });
   }
   for (const warning of warnings) findings.push({ level: 'warning', message: `haproxy: ${warning}` });
-  const version = parseHaproxyVersion(await haproxyVersionOutput(options.haproxy));
+  const version = await readHaproxyVersion(options.haproxy);
   if (version !== undefined && !capabilitiesOf(version).tested) {
     findings.push({
       level: 'warning',

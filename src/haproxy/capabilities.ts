@@ -3,6 +3,8 @@
  * on — `-x` and `expose-fd listeners`, `-db`, soft-stop on SIGUSR1, `show info`/`show stat`/`show servers state`,
  * the `[ALERT] (pid) : config :` lines, `option idle-close-on-response` — behaves the same on every tested version,
  * which the integration suite proves by running against Debian 12's 2.6 and Debian 13's 3.0 in every CI run.
+ * No version has a runtime `unset var` (checked by hand on 3.0.11), so removing a variable always takes a reload.
+ * `check` reads `tested`; the other entries record differences that no code needs to branch on today.
  */
 
 /** The versions the whole suite runs against (README "Supported haproxy versions"). */
@@ -21,8 +23,6 @@ export type HaproxyCapabilities = {
   getsocksFinalAck: boolean;
   /** The runtime `set var` takes a log-format string (`set var <name> fmt <fmt>`), 3.0+; before, only `expr`. */
   setVarFormat: boolean;
-  /** A runtime `unset var`: none up to 3.0 (checked by hand on 3.0.11), so removing a variable takes a reload. */
-  unsetVar: boolean;
 };
 
 /** The version in `haproxy -v`'s first line ("HAProxy version 3.0.11-1+deb13u4 2026/10/15 - …"), or undefined. */
@@ -40,6 +40,5 @@ export function capabilitiesOf(version: HaproxyVersion): HaproxyCapabilities {
     tested: TESTED_VERSIONS.includes(`${version.major}.${version.minor}` as (typeof TESTED_VERSIONS)[number]),
     getsocksFinalAck: atLeast(version, 3, 2),
     setVarFormat: atLeast(version, 3, 0),
-    unsetVar: false,
   };
 }

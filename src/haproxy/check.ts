@@ -1,5 +1,6 @@
 import { HaproxyCheckError } from '../errors.js';
 import { runCommand } from '../system/spawn.js';
+import { parseHaproxyVersion, type HaproxyVersion } from './capabilities.js';
 import { checkArgv } from './argv.js';
 import { haproxyEnv, type HaproxyVariables } from './environment.js';
 
@@ -51,14 +52,14 @@ export function configChecker(options: { haproxy: string; config: string[]; frag
 
 /** `haproxy -v`'s version ("2.6.12-1+deb12u4"), or undefined when it cannot be read. */
 export async function haproxyVersion(haproxy: string): Promise<string | undefined> {
-  return /version (\S+)/i.exec(await haproxyVersionOutput(haproxy))?.[1];
+  return (await readHaproxyVersion(haproxy))?.text;
 }
 
-/** What `haproxy -v` prints ('' when it cannot run). */
-export async function haproxyVersionOutput(haproxy: string): Promise<string> {
+/** `haproxy -v`'s version, parsed (capabilities.ts), or undefined when haproxy cannot run or says none. */
+export async function readHaproxyVersion(haproxy: string): Promise<HaproxyVersion | undefined> {
   try {
-    return (await runCommand(haproxy, ['-v'], { env: process.env, timeoutMs: 10_000 })).stdout;
+    return parseHaproxyVersion((await runCommand(haproxy, ['-v'], { env: process.env, timeoutMs: 10_000 })).stdout);
   } catch {
-    return '';
+    return undefined;
   }
 }

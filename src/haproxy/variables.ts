@@ -59,7 +59,7 @@ export function liveFlip(uses: Map<string, EnvUse>, values: Record<string, strin
     if (use === undefined) return { reason: `the configuration does not read ${name}` };
     if (use.elsewhere.length > 0) return { reason: `${name} is read where only a new process sees it (${use.elsewhere[0]})` };
     if (use.seeds.length === 0) return { reason: `no process variable is seeded from ${name}` };
-    // The runtime API can set a variable but not unset one (capabilities.ts: no `unset var` up to 3.0).
+    // The runtime API can set a variable but not unset one (no `unset var` in any version: capabilities.ts).
     if (value === undefined) return { reason: `unsetting ${name} needs a new process` };
     if (!LIVE_VALUE.test(value)) return { reason: `the value of ${name} cannot be set at runtime as it is` };
     for (const seed of use.seeds) commands.push(`set var ${seed.variable} str(${value})${seed.converters}`);

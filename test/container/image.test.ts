@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Status } from '../../src/control/types.js';
+import { readCgroup } from '../../src/system/proc.js';
 import { freePort, frontendConfig, httpConfig } from '../helpers/harness.js';
 import { Probe } from '../helpers/probe.js';
 
@@ -104,14 +105,8 @@ class Container {
     const id = String((await execa('podman', ['inspect', '--format', '{{.Id}}', this.name])).stdout).trim();
     return readdirSync('/proc')
       .filter((entry) => /^\d+$/.test(entry))
-      .filter((entry) => {
-        try {
-          return readFileSync(`/proc/${entry}/cgroup`, 'utf8').includes(id);
-        } catch {
-          return false;
-        }
-      })
-      .map(Number);
+      .map(Number)
+      .filter((pid) => readCgroup(pid)?.includes(id) === true);
   }
 
   /** The exit code of a stopped container started with `keep`. */

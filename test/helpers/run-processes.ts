@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { readState } from '../../src/system/proc.js';
+import { processArgv, processEnv } from '../../src/system/processes.js';
 
 /**
  * Everything a test run or a bench run starts carries its run id in `HS_RUN` in its environment: the id is added in
@@ -26,53 +28,17 @@ export function childRun(kind: string): { id: string; env: NodeJS.ProcessEnv } {
   return { id, env: { ...process.env, [RUN_VARIABLE]: outer === undefined || outer === '' ? id : `${outer},${id}` } };
 }
 
-/** The run ids in a process's environment (/proc/<pid>/environ's text). */
-export function runIdsIn(environ: string): string[] {
-  const start = `\0${environ}`.indexOf(`\0${RUN_VARIABLE}=`);
-  if (start < 0) return [];
-  const value = environ.slice(start + RUN_VARIABLE.length + 1);
-  const end = value.indexOf('\0');
-  return (end < 0 ? value : value.slice(0, end)).split(',');
-}
-
 /**
  * Live processes of this user marked with run `id` (not zombies, not this process), whose command line contains
  * `needle` when given.
  */
 export function runPids(id: string, needle?: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
-      if (!runIdsIn(readFileSync(`/proc/${entry}/environ`, 'latin1')).includes(id)) continue;
-      if (needle !== undefined && !readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle)) continue;
-      pids.push(Number(entry));
-    } catch {
-      // Exited while we looked, or not ours to read.
-    }
-  }
-  return pids;
-}
-
-/** A process's command line as its arguments ([] once it is gone). A supervisor's shows its title, `haproxy-supervisor`. */
-export function argsOf(pid: number): string[] {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((arg) => arg !== '');
-  } catch {
-    return [];
-  }
-}
-
-/** A process's parent pid (undefined once it is gone). */
-export function parentOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return undefined;
-  }
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid)
+    .map(Number)
+    .filter((pid) => (processEnv(pid, RUN_VARIABLE)?.split(',') ?? []).includes(id))
+    .filter((pid) => readState(pid) !== undefined && readState(pid) !== 'Z')
+    .filter((pid) => needle === undefined || processArgv(pid).join('\0').includes(needle));
 }
 
 /**

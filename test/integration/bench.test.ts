@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
+import { processArgv } from '../../src/system/processes.js';
 import { childRun, endRun, runPids } from '../helpers/run-processes.js';
 
 const BENCH = path.resolve(import.meta.dirname, '../../build/bench/main.js');
@@ -60,15 +61,8 @@ describe('bench harness', () => {
       let stderr = '';
       bench.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       await expect.poll(() => stderr.includes(`: ${mode}\n`), { timeout: 60_000, interval: 20 }).toBe(true);
-      const args = (pid: number): string[] => {
-        try {
-          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-        } catch {
-          return [];
-        }
-      };
-      await expect.poll(() => runPids(id).some((pid) => ready(args(pid))), { timeout: 10_000, interval: 20 }).toBe(true);
-      const running = runPids(id).map((pid) => args(pid).join(' '));
+      await expect.poll(() => runPids(id).some((pid) => ready(processArgv(pid))), { timeout: 10_000, interval: 20 }).toBe(true);
+      const running = runPids(id).map((pid) => processArgv(pid).join(' '));
       process.kill(group ? -(bench.pid ?? 0) : (bench.pid ?? 0), signal);
       const exit = await bench;
       const left = runPids(id);

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { argsOf, endRun, markRun, parentOf, runPids } from '../helpers/run-processes.js';
+import { parentPid, processArgv } from '../../src/system/processes.js';
+import { endRun, markRun, runPids } from '../helpers/run-processes.js';
 
 /** This test run's id: everything its tests start carries it (test/helpers/run-processes.ts). */
 let runId: string | undefined;
@@ -38,9 +39,9 @@ export function setup(): void {
  */
 export function teardown(): void {
   if (runId === undefined) return;
-  const leaked = runPids(runId).filter((pid) => parentOf(pid) !== process.pid);
+  const leaked = runPids(runId).filter((pid) => parentPid(pid) !== process.pid);
   if (leaked.length > 0) {
-    const names = leaked.map((pid) => `${pid} ${argsOf(pid).join(' ').slice(0, 160)}`);
+    const names = leaked.map((pid) => `${pid} ${processArgv(pid).join(' ').slice(0, 160)}`);
     for (const pid of leaked) killQuietly(pid);
     throw new Error(`The suite left ${leaked.length} process(es) running (now killed): ${names.join('; ')}`);
   }

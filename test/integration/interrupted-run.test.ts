@@ -2,7 +2,8 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { argsOf, childRun, endRun, runPids } from '../helpers/run-processes.js';
+import { processArgv } from '../../src/system/processes.js';
+import { childRun, endRun, runPids } from '../helpers/run-processes.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const CONFIG = 'test/fixtures/interrupted-run/vitest.config.ts';
@@ -18,7 +19,7 @@ describe('an interrupted test run', () => {
       try {
         run.all?.on('data', (chunk: Buffer) => (output += chunk.toString()));
         await expect.poll(() => output.includes('both supervisors serve'), { timeout: 60_000, interval: 50 }).toBe(true);
-        const running = (): string[][] => runPids(id).map(argsOf);
+        const running = (): string[][] => runPids(id).map(processArgv);
         // Two supervisors (one detached: re-parented away from vitest) and their two haproxy generations.
         expect(running().filter((args) => args[0] === 'haproxy-supervisor'), output).toHaveLength(2);
         expect(running().filter((args) => args[0] === 'haproxy' && args.includes('-db'))).toHaveLength(2);

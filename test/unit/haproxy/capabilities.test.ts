@@ -11,8 +11,8 @@ describe('haproxy capabilities', () => {
 
   it('says what differs: tested versions, the final _getsocks ack, set var fmt', () => {
     const of = (text: string) => capabilitiesOf(parseHaproxyVersion(`HAProxy version ${text}`) ?? { major: 0, minor: 0, text: '' });
-    expect(of('2.6.12')).toMatchObject({ tested: true, getsocksFinalAck: false, setVarFormat: false, unsetVar: false });
-    expect(of('3.0.11')).toMatchObject({ tested: true, getsocksFinalAck: false, setVarFormat: true, unsetVar: false });
+    expect(of('2.6.12')).toMatchObject({ tested: true, getsocksFinalAck: false, setVarFormat: false });
+    expect(of('3.0.11')).toMatchObject({ tested: true, getsocksFinalAck: false, setVarFormat: true });
     expect(of('3.2.4')).toMatchObject({ tested: false, getsocksFinalAck: true, setVarFormat: true });
     expect(of('2.8.5')).toMatchObject({ tested: false, getsocksFinalAck: false, setVarFormat: false });
     expect(of('10.1.0')).toMatchObject({ tested: false, getsocksFinalAck: true });
