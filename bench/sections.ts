@@ -45,22 +45,31 @@ async function scenarioSubject(mode: Mode, scenario: Scenario): Promise<Subject>
   return new Subject(mode, port, config, tls);
 }
 
-/** The load for `seconds` while the subject reloads every `intervalMs` (trigger, wait, sleep out the interval). */
+/**
+ * The load for `seconds` while the subject reloads every `intervalMs`: the first reload one interval in (the clients'
+ * connections are up, as on a live site), then trigger, wait, sleep out the interval. Meanwhile master-worker's new
+ * workers are counted (subjects.ts: its master drops a SIGUSR2 that arrives while it re-executes itself).
+ */
 async function loadWhileReloading(subject: Subject, scenario: Scenario, seconds: number): Promise<LoadReport> {
   let loading = true;
   const budget = { ...scenario, seconds };
   const run = scenario.tool === 'ab' ? runAb(subject.port, budget) : scenario.tool === 'h2' ? runH2(subject.port, budget) : runProbe(subject.port, budget);
   const load = run.finally(() => (loading = false));
+  // The last reload comes at least half an interval before the load ends: every mode then completes the same number
+  // of reloads (a trigger racing the end would count for a mode whose trigger returns at once and not for the others).
+  const lastAt = performance.now() + seconds * 1000 - scenario.intervalMs / 2;
   const reloading = (async () => {
     if (subject.mode === 'none') return;
-    while (loading) {
+    await sleep(scenario.intervalMs);
+    while (loading && performance.now() <= lastAt) {
       const started = performance.now();
       await subject.trigger();
       await sleep(Math.max(0, scenario.intervalMs - (performance.now() - started)));
     }
   })();
+  const counting = subject.mode === 'master-worker' ? subject.countWorkers(() => loading) : undefined;
   const report = await load;
-  await reloading;
+  await Promise.all([reloading, counting]);
   return report;
 }
 

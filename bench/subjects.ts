@@ -26,7 +26,7 @@ export const MODE_LABELS: Record<Mode, string> = {
   restart: 'hard restart (kill, start)',
   legacy: 'legacy reload (-sf, no -x)',
   'init-x': 'init script: -D -x -sf $(cat pidfile)',
-  'master-worker': 'master-worker (-W, SIGUSR2; reloads = signals sent)',
+  'master-worker': 'master-worker (-W, SIGUSR2; reloads = new workers seen)',
   'supervisor-cli': 'haproxy-supervisor reload (CLI)',
   'supervisor-hup': 'haproxy-supervisor SIGHUP',
 };
@@ -84,6 +84,7 @@ export class Subject {
   readonly runDir = path.join(this.dir, 'run');
   #child: ChildProcess | undefined;
   #firstReloadId = 0;
+  #workersSeen: number | undefined;
   triggered = 0;
   succeeded = 0;
 
@@ -108,6 +109,8 @@ export class Subject {
     } else if (this.mode.startsWith('supervisor')) {
       this.#child = spawn('node', [...DAEMON_NODE_FLAGS, CLI, 'run', '-f', this.config, '--run-dir', this.runDir, '--log-level', 'warn'], { stdio: 'ignore', detached: true });
       await this.#until(async () => (await execa('node', [CLI, 'status', '--run-dir', this.runDir], { reject: false })).exitCode === 0);
+      // The start is reload 1 once it is recorded (status answers before that): counted from there on.
+      await this.#until(async () => (await this.lastReloadId()) > 0);
       this.#firstReloadId = await this.lastReloadId();
     } else {
       execFileSync('haproxy', ['-D', '-f', this.config, '-p', this.pidfile]);
@@ -146,10 +149,42 @@ export class Subject {
     return ok;
   }
 
-  /** Reloads that really happened: the supervisor's own count for SIGHUP (they coalesce), else successful triggers. */
+  /**
+   * Reloads that really happened: the supervisor's own count for SIGHUP (they coalesce); master-worker's new workers
+   * seen while it reloaded under load (countWorkers), since its master drops a SIGUSR2 that arrives while it
+   * re-executes itself and says nothing (at a reload every 50 ms, about half of them); else successful triggers.
+   */
   async reloadsCompleted(): Promise<number> {
     if (this.mode === 'supervisor-hup') return (await this.lastReloadId()) - this.#firstReloadId;
+    if (this.mode === 'master-worker' && this.#workersSeen !== undefined) return this.#workersSeen;
     return this.succeeded;
+  }
+
+  /**
+   * Counts master-worker's new workers (its master's children not seen before) every 10 ms while `going()`: a worker
+   * serves at least until the next reload, so none is missed. One read of the master's children list, not a /proc
+   * scan: the bench process runs the clients too.
+   */
+  async countWorkers(going: () => boolean): Promise<void> {
+    const master = this.#child?.pid;
+    if (master === undefined) return;
+    const children = (): number[] => {
+      try {
+        return readFileSync(`/proc/${master}/task/${master}/children`, 'utf8').trim().split(' ').filter(Boolean).map(Number);
+      } catch {
+        return [];
+      }
+    };
+    const seen = new Set(children());
+    this.#workersSeen ??= 0;
+    while (going()) {
+      for (const pid of children()) {
+        if (seen.has(pid)) continue;
+        seen.add(pid);
+        this.#workersSeen++;
+      }
+      await sleep(10);
+    }
   }
 
   async lastReloadId(): Promise<number> {

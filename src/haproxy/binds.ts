@@ -46,3 +46,37 @@ export function overlaps(bind: BindAddress, ip: string, port: number): boolean {
   if (bind.port !== port) return false;
   return bind.host === undefined || ANY.has(ip) || bind.host === ip;
 }
+
+/** An address prefix (configuration.txt §11) and what follows it. */
+const PREFIXED = /^([a-z0-9]+)@(.*)$/;
+const PATH_FAMILIES = new Set(['unix', 'abns', 'fd', 'sockpair', 'uxst', 'uxdg']);
+
+/** True when an address of a listening line names what it binds literally: an IP, every address, a path, a variable. */
+function literalAddress(item: string): boolean {
+  if (item.includes('${')) return true; // expanded from the environment, which the caller accounts for
+  const prefixed = PREFIXED.exec(item);
+  if (prefixed !== null && PATH_FAMILIES.has(prefixed[1] ?? '')) return true;
+  const address = prefixed === null ? item : (prefixed[2] ?? '');
+  if (address.startsWith('/')) return true;
+  const colon = address.lastIndexOf(':');
+  const host = (colon === -1 ? address : address.slice(0, colon)).replace(/^\[(.*)\]$/, '$1');
+  return ANY.has(host) || /^[\d.]+$/.test(host) || host.includes(':');
+}
+
+/**
+ * True when the sockets this configuration listens on follow from its text (and the environment it expands) alone:
+ * every `bind`, `dgram-bind`, `stats socket` and peers address is literal (a host name is resolved again at each
+ * start), and no `.if` block picks lines by what haproxy finds when it starts (its version, a feature).
+ */
+export function listenersFollowText(config: LoadedConfig): boolean {
+  for (const line of config.lines) {
+    const [keyword = '', first, second] = line.words;
+    if (keyword === '.if' || keyword === '.elif') return false;
+    let addresses: string | undefined;
+    if (keyword === 'bind' || keyword === 'dgram-bind') addresses = first;
+    else if (keyword === 'stats' && first === 'socket') addresses = second;
+    else if (line.section === 'peers' && (keyword === 'peer' || keyword === 'server')) addresses = second;
+    if (addresses !== undefined && !addresses.split(',').every(literalAddress)) return false;
+  }
+  return true;
+}

@@ -21,26 +21,38 @@ export async function showStat(socketPath: string, timeoutMs: number): Promise<S
   return parseStat(await runtimeCommand(socketPath, 'show stat -1 5 -1', timeoutMs));
 }
 
-/** Parses `show stat`'s CSV; unknown or missing columns read as empty. */
+/** The columns the rows take, and the response classes summed into `responses`. */
+const CLASSES = ['hrsp_1xx', 'hrsp_2xx', 'hrsp_3xx', 'hrsp_4xx', 'hrsp_5xx', 'hrsp_other'];
+
+/**
+ * Parses `show stat`'s CSV; unknown or missing columns read as empty. A config of 5 000 backends gives 20 000 lines of
+ * some 90 fields, read at every reload (the verify window): the columns are looked up once, and a line without a
+ * quote (nearly all) is split as it is.
+ */
 export function parseStat(csv: string): StatRow[] {
-  const lines = csv.split('\n').filter((line) => line.trim() !== '');
+  const lines = csv.split('\n');
   const header = lines[0]?.replace(/^# /, '').split(',') ?? [];
-  const column = (name: string): number => header.indexOf(name);
-  const at = (fields: string[], name: string): string => fields[column(name)] ?? '';
-  const count = (fields: string[], name: string): number => Number(at(fields, name)) || 0;
-  return lines.slice(1).map((line) => {
-    const fields = csvFields(line);
-    const classes = ['hrsp_1xx', 'hrsp_2xx', 'hrsp_3xx', 'hrsp_4xx', 'hrsp_5xx', 'hrsp_other'];
-    return {
-      proxy: at(fields, 'pxname'),
-      name: at(fields, 'svname'),
-      status: at(fields, 'status'),
-      checkStatus: at(fields, 'check_status'),
-      lastCheck: at(fields, 'last_chk'),
-      responses5xx: count(fields, 'hrsp_5xx'),
-      responses: classes.reduce((sum, name) => sum + count(fields, name), 0),
-    };
-  });
+  const index = (name: string): number => header.indexOf(name);
+  const [pxname, svname, status, checkStatus, lastCheck, hrsp5xx] = ['pxname', 'svname', 'status', 'check_status', 'last_chk', 'hrsp_5xx'].map(index);
+  const classes = CLASSES.map(index).filter((column) => column >= 0);
+  const rows: StatRow[] = [];
+  for (let line = 1; line < lines.length; line++) {
+    const text = lines[line] ?? '';
+    if (text.trim() === '') continue;
+    const fields = text.includes('"') ? csvFields(text) : text.split(',');
+    const at = (column: number | undefined): string => (column === undefined || column < 0 ? '' : (fields[column] ?? ''));
+    const count = (column: number | undefined): number => Number(at(column)) || 0;
+    rows.push({
+      proxy: at(pxname),
+      name: at(svname),
+      status: at(status),
+      checkStatus: at(checkStatus),
+      lastCheck: at(lastCheck),
+      responses5xx: count(hrsp5xx),
+      responses: classes.reduce((sum, column) => sum + count(column), 0),
+    });
+  }
+  return rows;
 }
 
 /** The fields of one CSV line: haproxy quotes a field holding a comma or a quote (csv_enc), doubling the quotes. */

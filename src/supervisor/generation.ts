@@ -65,6 +65,9 @@ export class Generation {
     return this.record.state !== 'exited' && this.#child.isRunning();
   }
 
+  /** Proxies this generation reported stopped (`Proxy X stopped (cumulated conns …)`), one line each as it drains. */
+  proxiesStopped = 0;
+
   /** Keeps the last lines of haproxy's output for error reports. */
   remember(line: string): void {
     this.#tail.push(line);

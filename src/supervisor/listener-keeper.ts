@@ -6,11 +6,18 @@ import type { ProcessIdentity } from '../system/proc.js';
 export interface ListenerKeeper {
   /** Where a new generation takes its listeners from (`-x`), while the keeper holds some. */
   source(): string | undefined;
-  /** After a generation serves: keep exactly its listening sockets. Never throws; returns a warning when it could not. */
-  refresh(generationSocket: string): Promise<string | undefined>;
+  /**
+   * After a generation serves: keep exactly its listening sockets. Never throws; returns a warning when it could not.
+   * `listeners`: what determines that generation's listeners (`key`, undefined when unknown) and whether it took them
+   * from the keeper; the same key as the last take's, from the keeper, means the keeper already holds exactly them.
+   */
+  refresh(generationSocket: string, listeners?: Listeners): Promise<string | undefined>;
   /** Lets go of every socket (before a restart binds afresh, before a stop). */
   release(): Promise<void>;
 }
+
+/** What determines a new generation's listening sockets, and where it took them from. */
+export type Listeners = { key: string | undefined; fromKeeper: boolean };
 
 /** The keeper as state.json and status show it. */
 export type KeeperRecord = ProcessIdentity;
@@ -25,6 +32,8 @@ export class SocketKeeper implements ListenerKeeper {
   readonly #log: Logger;
   #identity: ProcessIdentity | undefined;
   #view: KeeperView | undefined;
+  /** The listeners key of the generation whose sockets the keeper holds (undefined: unknown). */
+  #heldFor: string | undefined;
   #unavailable = false;
 
   constructor(runDir: string, log: Logger) {
@@ -53,10 +62,17 @@ export class SocketKeeper implements ListenerKeeper {
     return this.#identity !== undefined && isKeeper(this.#identity) && (this.#view?.sockets.length ?? 0) > 0 ? keeperPaths(this.#runDir).socket : undefined;
   }
 
-  async refresh(generationSocket: string): Promise<string | undefined> {
+  async refresh(generationSocket: string, listeners?: Listeners): Promise<string | undefined> {
     if (!(await this.#ensure())) return undefined;
+    // A generation that took every listener from the keeper, on a configuration that binds the same sockets as the
+    // one the keeper took them from, bound nothing new and dropped nothing: the keeper holds exactly its sockets. Asking
+    // again would cost the keeper, haproxy and this process a round of fd passing on most reloads (bench: CPU per reload).
+    const key = listeners?.key;
+    if (key !== undefined && listeners?.fromKeeper === true && key === this.#heldFor && (this.#view?.sockets.length ?? 0) > 0) return undefined;
+    this.#heldFor = undefined;
     try {
       this.#view = await keeperRequest(this.#runDir, `take ${generationSocket}`);
+      this.#heldFor = key;
       return undefined;
     } catch (error) {
       // Whatever it still holds may no longer be what serves: let go of it rather than keep a stale socket open.
@@ -68,6 +84,7 @@ export class SocketKeeper implements ListenerKeeper {
   }
 
   async release(): Promise<void> {
+    this.#heldFor = undefined;
     if (this.#identity === undefined || !isKeeper(this.#identity)) return;
     try {
       this.#view = await keeperRequest(this.#runDir, 'release');
@@ -91,7 +108,15 @@ export class SocketKeeper implements ListenerKeeper {
     this.#view = undefined;
   }
 
-  /** The keeper and what it holds, for state.json and status; undefined when none runs. */
+  /**
+   * The keeper this supervisor started or adopted, as state.json records it: not checked against /proc here (a
+   * successor identifies it by what it runs anyway), since state.json is written several times per reload.
+   */
+  recorded(): ProcessIdentity | undefined {
+    return this.#identity;
+  }
+
+  /** The keeper and what it holds, for status; undefined when none runs. */
   view(): (KeeperView & { startTime: number }) | undefined {
     const identity = this.#identity;
     if (identity === undefined || !isKeeper(identity)) return undefined;
@@ -104,6 +129,7 @@ export class SocketKeeper implements ListenerKeeper {
     if (this.#unavailable) return false;
     this.#identity = await startKeeper(this.#runDir);
     this.#view = undefined;
+    this.#heldFor = undefined;
     if (this.#identity === undefined) {
       this.#unavailable = true;
       this.#log.warn('python3 cannot run here: listening sockets are not kept outside haproxy, so a crashed generation refuses connections until its replacement binds');

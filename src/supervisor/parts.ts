@@ -46,6 +46,7 @@ export function createParts(options: Options, log: Logger, queue: ReloadQueue<Re
   const transaction = new ReloadTransaction({
     fleet,
     keeper,
+    variables: env,
     checker: configChecker({ ...options, fragment: fragmentPath(options.runDir), variables: env, timeoutMs: options.readyTimeoutMs }),
     records: history,
     baseline: watcher,

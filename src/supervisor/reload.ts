@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ReloadResult } from '../control/types.js';
 import { HaproxyCheckError, ReloadError } from '../errors.js';
@@ -5,6 +6,8 @@ import type { Checker } from '../haproxy/check.js';
 import { configFacts, type ConfigFacts } from '../haproxy/config-facts.js';
 import { lintConfig } from '../haproxy/config-lint.js';
 import { keepAliveFindings } from '../haproxy/keep-alive.js';
+import { listenersFollowText } from '../haproxy/binds.js';
+import type { HaproxyVariables } from '../haproxy/environment.js';
 import { saveServerState } from '../haproxy/server-state.js';
 import { showStat } from '../haproxy/stat.js';
 import { crashPoint } from '../system/crash-point.js';
@@ -53,7 +56,7 @@ export interface ReloadRecords {
 export type ReloadSettings = { config: string[]; readyTimeoutMs: number; drainTimeoutMs: number; verifyWindowMs: number; verifyObserveMs: number };
 
 /** The collaborators of the transaction, each an object that owns its own state. */
-export type ReloadParts = { fleet: ReloadFleet; checker: Checker; records: ReloadRecords; baseline?: ConfigBaseline; keeper?: ListenerKeeper; settings: ReloadSettings; log: Logger };
+export type ReloadParts = { fleet: ReloadFleet; checker: Checker; records: ReloadRecords; baseline?: ConfigBaseline; keeper?: ListenerKeeper; variables?: HaproxyVariables; settings: ReloadSettings; log: Logger };
 
 /** A batch of the queue: the mode and every trigger that joined it. */
 export type ReloadBatch = Batch<ReloadResult['mode'], ReloadResult['triggers'][number]>;
@@ -79,6 +82,9 @@ export class ReloadTransaction {
   #loaded: string | undefined;
   /** The config sets no `nice` of its own: a new generation may start at a low priority beside the serving one. */
   #mayLowerPriority = true;
+  /** The last started generation took its listeners from the socket keeper, and what determined them (#listenersKey). */
+  #fromKeeper = false;
+  #listenersKey: string | undefined;
 
   constructor(parts: ReloadParts) {
     this.#parts = parts;
@@ -119,7 +125,7 @@ export class ReloadTransaction {
         // under the supervisor it signals no one (no -sf). A second parse (`haproxy -c`) beside it would double the
         // CPU a reload costs and compete with the serving generation for the same cores.
         const running = fleet.active();
-        const generation = batch.mode === 'restart' ? await this.#restart(result, log) : await this.#startGeneration(result, log);
+        const generation = batch.mode === 'restart' ? await this.#restart(result, log, config) : await this.#startGeneration(result, log, config);
         crashPoint('after-ready');
         if (this.#verifies(batch, running)) await this.#verify(generation, running, result, log);
         fleet.activate(generation);
@@ -128,7 +134,7 @@ export class ReloadTransaction {
         result.generation = { id: generation.id, pid: generation.pid };
         // Before any older generation unbinds: the keeper then holds exactly what serves now, and a socket whose bind
         // line is gone is closed by everyone at once (never left open where nobody accepts).
-        const kept = await this.#parts.keeper?.refresh(generation.record.socket);
+        const kept = await this.#parts.keeper?.refresh(generation.record.socket, { key: this.#listenersKey, fromKeeper: this.#fromKeeper });
         if (kept !== undefined) result.warnings.push(kept);
         result.retired.push(...fleet.retireOlderThan(generation));
         crashPoint('after-retire');
@@ -195,13 +201,23 @@ export class ReloadTransaction {
     throw new ReloadError(`Rolled back: ${failure.reason}. Generation ${running.id} keeps serving; the new one was soft-stopped.`, { phase: 'verify', lines, pid: generation.pid });
   }
 
+  /**
+   * What determines the listening sockets of a generation spawned now: its configuration text and the variables it
+   * gets (read in the same tick as its spawn), when its listeners follow from those alone (binds.ts); else undefined.
+   */
+  #listenersOf(config: LoadedConfig): string | undefined {
+    if (!listenersFollowText(config)) return undefined;
+    const variables = Object.entries(this.#parts.variables?.values() ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+    return createHash('sha256').update(config.digest).update(JSON.stringify(variables)).digest('hex');
+  }
+
   /** Hard restart: check first, then terminate every generation and start a fresh one. */
-  async #restart(result: ReloadResult, log: Logger): Promise<Generation> {
+  async #restart(result: ReloadResult, log: Logger, config: LoadedConfig): Promise<Generation> {
     await this.#check(result);
     // A restart binds afresh (a socket option or a device that -x would carry over): the keeper lets go first.
     await this.#parts.keeper?.release();
     result.retired.push(...(await this.#parts.fleet.terminateAll()));
-    return this.#startGeneration(result, log);
+    return this.#startGeneration(result, log, config);
   }
 
   async #check(result: ReloadResult): Promise<void> {
@@ -221,7 +237,7 @@ export class ReloadTransaction {
    * mode but reload-socket ends with a fresh bind (`hitless: false`, with a warning). The keeper never fails a
    * reload: without it, this is the reload as before. `restart` binds afresh on purpose.
    */
-  async #startGeneration(result: ReloadResult, log: Logger): Promise<Generation> {
+  async #startGeneration(result: ReloadResult, log: Logger, config: LoadedConfig): Promise<Generation> {
     const running = this.#parts.fleet.active();
     const hung = running?.record.hung;
     const fromRunning = running?.isLive() === true && hung === undefined ? running.record.socket : undefined;
@@ -250,9 +266,12 @@ export class ReloadTransaction {
     const readyStarted = performance.now();
     for (const [index, source] of sources.entries()) {
       // Beside a generation that serves, the new one starts at a low priority (fleet.ts); none is left to slow down otherwise.
+      const listenersKey = this.#listenersOf(config);
       const attempt = await this.#spawnAndWait(source.socket, fromRunning !== undefined);
       if (attempt.generation !== undefined) {
         result.hitless = source.socket !== undefined;
+        this.#fromKeeper = source.socket !== undefined && source.socket === fromKeeper;
+        this.#listenersKey = listenersKey;
         result.timings.readyMs = Math.round(performance.now() - readyStarted);
         result.warnings.push(...startupWarnings(attempt.generation));
         return attempt.generation;

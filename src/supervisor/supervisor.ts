@@ -166,7 +166,7 @@ export class Supervisor implements Daemon {
     await this.#lease.close();
     await this.#metrics?.close();
     this.#metrics = undefined;
-    await this.#store?.settled();
+    this.#store?.settled();
   }
 
   /** The status; `usage` (connections and RSS per live generation, from /proc) unless asked not to. */
@@ -205,17 +205,18 @@ export class Supervisor implements Daemon {
   }
 
   /** state.json as the fleet is now, on disk (the fleet's checkpoint before each spawn). */
-  async #checkpoint(): Promise<void> {
+  #checkpoint(): void {
     this.#save();
-    await this.#store?.settled();
+    this.#store?.settled();
   }
 
   async #persisted(): Promise<void> {
     this.#save();
-    await Promise.all([this.#store?.settled(), this.#parts.history.settled()]);
+    this.#store?.settled();
+    await this.#parts.history.settled();
   }
 
   #save(): void {
-    this.#store?.save(snapshot(this.#parts, { pid: process.pid, startedAt: this.#startedAt, version, state: this.#state, config: this.#options.config }));
+    this.#store?.save(() => snapshot(this.#parts, { pid: process.pid, startedAt: this.#startedAt, version, state: this.#state, config: this.#options.config }));
   }
 }

@@ -1,3 +1,4 @@
+import { readdirSync, readlinkSync } from 'node:fs';
 import http from 'node:http';
 import { connect } from 'node:net';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -35,6 +36,20 @@ function attempt(target: number, timeoutMs = 1000): Promise<string> {
       resolve(error.code === 'ECONNREFUSED' ? 'refused' : (error.code ?? error.message));
     });
   });
+}
+
+/** The keeper's socket descriptors: `fd → socket:[inode]`, sorted. */
+function socketDescriptors(pid: number): string[] {
+  return readdirSync(`/proc/${pid}/fd`)
+    .map((fd) => {
+      try {
+        return `${fd} ${readlinkSync(`/proc/${pid}/fd/${fd}`)}`;
+      } catch {
+        return '';
+      }
+    })
+    .filter((entry) => entry.includes('socket:'))
+    .sort();
 }
 
 /** One GET that waits up to 15 s (a connection queued while nothing accepts is answered later). */
@@ -111,6 +126,26 @@ describe('the socket keeper', () => {
     const attempts = await Promise.all(Array.from({ length: 20 }, () => attempt(second, 1000)));
     expect(attempts.filter((outcome) => outcome !== 'refused')).toEqual([]);
     expect(await attempt(port)).toBe('accepted');
+  });
+
+  it('a reload of an unchanged configuration leaves the keeper as it is (no round of fd passing); a new bind line is taken at once', async () => {
+    sandbox.writeConfig(httpConfig(port, 'same'));
+    await sandbox.run();
+    await expect.poll(async () => (await sandbox.status()).keeper?.sockets, { timeout: 5000 }).toEqual([`127.0.0.1:${port} tcp`]);
+    const keeper = (await sandbox.status()).keeper?.pid ?? 0;
+    // A take receives every socket again (new descriptors) before it closes the ones it held: the numbers change.
+    const held = socketDescriptors(keeper);
+    expect(held.length).toBeGreaterThan(0);
+    for (let reload = 0; reload < 3; reload++) expect((await sandbox.cli(['reload'])).exitCode).toBe(0);
+    expect(socketDescriptors(keeper)).toEqual(held);
+    const second = port + 1 === 65536 ? port - 1 : port + 1;
+    sandbox.writeConfig(frontendConfig(port, [`bind 127.0.0.1:${second}`, 'http-request return status 200 content-type text/plain string "both"']));
+    expect((await sandbox.cli(['reload'])).exitCode).toBe(0);
+    expect((await sandbox.status()).keeper?.sockets.sort()).toEqual([`127.0.0.1:${port} tcp`, `127.0.0.1:${second} tcp`].sort());
+    expect(socketDescriptors(keeper)).not.toEqual(held);
+    // The sockets it holds now are the ones the new generation serves: they outlive it.
+    for (const pid of sandbox.haproxyPids()) process.kill(pid, 'SIGKILL');
+    expect(await Promise.all([get(port), get(second)])).toEqual([200, 200]);
   });
 
   it('survives kill -9 of the supervisor and then of haproxy: connections queue in its sockets, and a new supervisor adopts it and answers them all', async () => {

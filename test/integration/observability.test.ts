@@ -167,3 +167,24 @@ describe('metrics and health endpoints', () => {
     expect(await readyz()).toBe('200 ready\n');
   });
 });
+
+describe('the log', () => {
+  it('counts the routine `Proxy X stopped` lines of a draining generation on its exit line instead of logging one warning per proxy', async () => {
+    const backends = Array.from({ length: 20 }, (_, index) => `backend b${index}\n    server s1 127.0.0.1:9 disabled\n`).join('');
+    sandbox.writeConfig(`${httpConfig(port, 'logs')}${backends}`);
+    await sandbox.run();
+    const first = (await sandbox.status()).generations.find((generation) => generation.state === 'active');
+    expect((await sandbox.cli(['reload'])).exitCode).toBe(0);
+    const exitLine = (): { proxiesStopped?: number } | undefined =>
+      sandbox.output
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { msg: string; gen?: number; proxiesStopped?: number })
+        .find((entry) => entry.msg === 'generation exited' && entry.gen === first?.id);
+    await expect.poll(exitLine, { timeout: 10_000 }).toBeDefined();
+    // fe and the 20 backends at least (haproxy adds its own GLOBAL and, in 2.6, <HTTPCLIENT> proxies).
+    expect(exitLine()?.proxiesStopped).toBeGreaterThanOrEqual(21);
+    expect(sandbox.output).not.toMatch(/Proxy b\d+ stopped/);
+  });
+});
+

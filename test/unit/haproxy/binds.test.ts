@@ -1,11 +1,37 @@
 import { describe, expect, it } from 'vitest';
-import { bindAddresses, overlaps } from '../../../src/haproxy/binds.js';
+import { bindAddresses, listenersFollowText, overlaps } from '../../../src/haproxy/binds.js';
 import { parseConfig } from '../../../src/haproxy/config-parse.js';
 import { hasInodeIn, isListenLine, parseProcNetTcp, parseTcpTable, selectLines } from '../../../src/system/processes.js';
 
 const loaded = (text: string) => ({ files: ['h.cfg'], lines: parseConfig('h.cfg', text), unreadable: [], empty: [], digest: '', texts: {} });
 
 describe('bind addresses', () => {
+  it('knows when the listening sockets follow from the text alone: literal addresses, paths and variables; not host names or .if blocks', () => {
+    const literal = `global
+    stats socket /run/haproxy/admin.sock mode 600 level admin expose-fd listeners
+    stats socket ipv4@127.0.0.1:9999
+peers mypeers
+    peer local 127.0.0.1:10000
+frontend fe
+    bind 127.0.0.1:80,:8080
+    bind *:443 ssl crt /x.pem
+    bind [::1]:81
+    bind ipv6@:::82
+    bind unix@/run/x.sock
+    bind /run/y.sock
+    bind "\${ADDR}:90"
+    bind fd@\${FD}
+log-forward syslog
+    dgram-bind 127.0.0.1:514
+`;
+    expect(listenersFollowText(loaded(literal))).toBe(true);
+    expect(listenersFollowText(loaded(`${literal}frontend named\n    bind example.com:91\n`))).toBe(false);
+    expect(listenersFollowText(loaded(`${literal}frontend list\n    bind 127.0.0.1:92,localhost:93\n`))).toBe(false);
+    expect(listenersFollowText(loaded(`global\n    stats socket ipv4@admin.example:9999\nfrontend fe\n    bind :80\n`))).toBe(false);
+    expect(listenersFollowText(loaded(`${literal}peers other\n    peer me peer.example:10001\n`))).toBe(false);
+    expect(listenersFollowText(loaded(`${literal}frontend picked\n.if feature(QUIC)\n    bind quic4@:443 ssl crt /x.pem\n.endif\n`))).toBe(false);
+  });
+
   it('reads TCP binds as haproxy does: lists, wildcards, IPv6, prefixes and port ranges; skips unix, variables and names', () => {
     const config = loaded(`global
     stats socket ipv4@127.0.0.1:9999

@@ -209,7 +209,7 @@ describe('Fleet', () => {
     const runDir = tempDir();
     const first = fleet({ runDir });
     const seen: Array<{ pending: unknown; live: number }> = [];
-    first.useCheckpoint({ checkpoint: () => Promise.resolve(void seen.push({ pending: first.pending(), live: first.live().length })) });
+    first.useCheckpoint({ checkpoint: () => void seen.push({ pending: first.pending(), live: first.live().length }) });
     const starting = await first.launch(undefined);
     expect(seen).toMatchObject([{ pending: { id: 1, socket: starting.record.socket }, live: 0 }]);
     expect(first.pending()).toBeUndefined();

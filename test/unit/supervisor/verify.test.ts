@@ -51,7 +51,11 @@ describe('verifyGeneration', () => {
   });
 
   it('reads haproxy’s `show stat` CSV by its header, quoted fields included', () => {
-    const csv = '# pxname,svname,status,check_status,last_chk,hrsp_2xx,hrsp_5xx\nbe,s1,DOWN,L7STS,"HTTP status check returned code <503>, ""busy""",3,7\n';
-    expect(parseStat(csv)).toEqual([{ proxy: 'be', name: 's1', status: 'DOWN', checkStatus: 'L7STS', lastCheck: 'HTTP status check returned code <503>, "busy"', responses5xx: 7, responses: 10 }]);
+    const csv = '# pxname,svname,status,check_status,last_chk,hrsp_2xx,hrsp_5xx\nbe,s1,DOWN,L7STS,"HTTP status check returned code <503>, ""busy""",3,7\nbe,s2,UP,L4OK,,5,\n\nfe,FRONTEND,OPEN\n';
+    expect(parseStat(csv)).toEqual([
+      { proxy: 'be', name: 's1', status: 'DOWN', checkStatus: 'L7STS', lastCheck: 'HTTP status check returned code <503>, "busy"', responses5xx: 7, responses: 10 },
+      { proxy: 'be', name: 's2', status: 'UP', checkStatus: 'L4OK', lastCheck: '', responses5xx: 0, responses: 5 },
+      { proxy: 'fe', name: 'FRONTEND', status: 'OPEN', checkStatus: '', lastCheck: '', responses5xx: 0, responses: 0 },
+    ]);
   });
 });
