@@ -92,7 +92,7 @@ const PLAN = {
     hungWaitMs: 0,
     latency: [] as Array<[string, number, number]>,
     footprintReloads: 0,
-    cpu: { small: 16, certificates: 1000, certificateReloads: 5 },
+    cpu: { small: 30, certificates: 1000, certificateReloads: 5 },
   },
   smoke: {
     scenarios: [
