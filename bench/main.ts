@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { endRun, markRun } from '../test/helpers/run-processes.js';
-import { toMarkdown, toSvg, type BenchResult } from './report.js';
+import { freeStem, toMarkdown, toSvg, type BenchResult } from './report.js';
 import { crashUnderLoad, dependencyCosts, loadTakingTurns, MODES, racingTriggers, reloadLatency, reloadUnderLoad, supervisorFootprint, type Scenario } from './sections.js';
 import type { Mode } from './subjects.js';
 import { DAEMON_NODE_FLAGS } from '../src/cli/commands/start.js';
@@ -160,11 +160,13 @@ async function main(): Promise<void> {
     verify: [],
   };
   // Saved after every section: a failure late in a long run keeps what was measured.
+  // A run never overwrites an earlier one: the second run of a day in the same dir is <date>[-profile]-2, and so on.
+  let stem: string | undefined;
   const save = (partial?: BenchResult['partial']): void => {
     if (partial !== undefined) result.partial = partial;
     result.durationS = Math.round((performance.now() - started) / 1000);
     mkdirSync(outDir, { recursive: true });
-    const stem = path.join(outDir, `${result.date}${profile === 'full' ? '' : `-${profile}`}`);
+    stem ??= freeStem(path.join(outDir, `${result.date}${profile === 'full' ? '' : `-${profile}`}`));
     writeFileSync(`${stem}.json`, `${JSON.stringify(result, null, 2)}\n`);
     writeFileSync(`${stem}.md`, `${toMarkdown(result)}\n![failed requests per mode](${path.basename(stem)}.svg)\n`);
     writeFileSync(`${stem}.svg`, toSvg(result));
@@ -226,7 +228,7 @@ async function main(): Promise<void> {
     result.dependencies = await dependencyCosts(DAEMON_NODE_FLAGS);
     save();
   }
-  process.stdout.write(`${toMarkdown(result)}\nWritten to ${outDir}\n`);
+  process.stdout.write(`${toMarkdown(result)}\nWritten to ${stem ?? outDir}.{json,md,svg}\n`);
 }
 
 if (args.includes('--render')) {
@@ -263,3 +265,4 @@ if (args.includes('--render')) {
   const left = endRun(runId);
   if (left.length > 0) log(`ended ${left.length} process(es) the bench left running: ${left.join(', ')}`);
 }
+

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { MODE_LABELS } from './subjects.js';
 import type { CpuRow } from './cpu.js';
 import type { HungRow } from './hung.js';
@@ -251,4 +252,11 @@ export function toSvg(result: BenchResult): string {
   });
   parts.push('</svg>');
   return parts.join('\n');
+}
+
+/** Where a run's results go: `base`, or `base-2`, `base-3`… , the first whose result files do not exist yet. */
+export function freeStem(base: string): string {
+  let stem = base;
+  for (let index = 2; ['.json', '.md', '.svg'].some((ext) => existsSync(`${stem}${ext}`)); index++) stem = `${base}-${index}`;
+  return stem;
 }

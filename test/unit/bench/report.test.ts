@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { targets, toMarkdown, type BenchResult } from '../../../bench/report.js';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { freeStem, targets, toMarkdown, type BenchResult } from '../../../bench/report.js';
+import { useTempDirs } from '../../helpers/temp-dirs.js';
+
+const tempDir = useTempDirs();
 
 const ms = (median: number) => ({ n: 30, min: median, median, p95: median, max: median });
 
@@ -54,5 +59,16 @@ describe('bench targets', () => {
     expect(tls).toHaveLength(1);
     expect(tls[0]).toMatchObject({ met: false });
     expect(tls[0]?.measured).toContain('2 failed of 10000');
+  });
+});
+
+describe('where results go', () => {
+  it('never overwrites an earlier run: the next free -2, -3… of the day', () => {
+    const base = path.join(tempDir(), '2026-12-01-quick');
+    expect(freeStem(base)).toBe(base);
+    writeFileSync(`${base}.md`, 'first run');
+    expect(freeStem(base)).toBe(`${base}-2`);
+    writeFileSync(`${base}-2.json`, '{}');
+    expect(freeStem(base)).toBe(`${base}-3`);
   });
 });
