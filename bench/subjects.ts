@@ -107,7 +107,8 @@ export class Subject {
     if (this.mode === 'master-worker') {
       this.#child = spawn('haproxy', ['-W', '-db', '-f', this.config], { stdio: 'ignore', detached: true });
     } else if (this.mode.startsWith('supervisor')) {
-      this.#child = spawn('node', [...DAEMON_NODE_FLAGS, CLI, 'run', '-f', this.config, '--run-dir', this.runDir, '--log-level', 'warn'], { stdio: 'ignore', detached: true });
+      // As shipped: the default log level (info, about six lines per reload), written to /dev/null here.
+      this.#child = spawn('node', [...DAEMON_NODE_FLAGS, CLI, 'run', '-f', this.config, '--run-dir', this.runDir], { stdio: 'ignore', detached: true });
       await this.#until(async () => (await execa('node', [CLI, 'status', '--run-dir', this.runDir], { reject: false })).exitCode === 0);
       // The start is reload 1 once it is recorded (status answers before that): counted from there on.
       await this.#until(async () => (await this.lastReloadId()) > 0);
