@@ -265,4 +265,3 @@ if (args.includes('--render')) {
   const left = endRun(runId);
   if (left.length > 0) log(`ended ${left.length} process(es) the bench left running: ${left.join(', ')}`);
 }
-

@@ -109,8 +109,7 @@ export class Subject {
     } else if (this.mode.startsWith('supervisor')) {
       // As shipped: the default log level (info, about six lines per reload), written to /dev/null here.
       this.#child = spawn('node', [...DAEMON_NODE_FLAGS, CLI, 'run', '-f', this.config, '--run-dir', this.runDir], { stdio: 'ignore', detached: true });
-      await this.#until(async () => (await execa('node', [CLI, 'status', '--run-dir', this.runDir], { reject: false })).exitCode === 0);
-      // The start is reload 1 once it is recorded (status answers before that): counted from there on.
+      // Up once its start is recorded as reload 1 (status answers before that); reloads are counted from there on.
       await this.#until(async () => (await this.lastReloadId()) > 0);
       this.#firstReloadId = await this.lastReloadId();
     } else {

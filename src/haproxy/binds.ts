@@ -1,4 +1,5 @@
 import type { LoadedConfig } from './config-load.js';
+import type { ConfigLine } from './config-parse.js';
 
 /** A TCP address a configuration listens on; `host` undefined means every address. */
 export type BindAddress = { host: string | undefined; port: number; where: string };
@@ -24,12 +25,23 @@ export function bindAddresses(config: LoadedConfig): BindAddress[] {
       const address = item.replace(TCP_PREFIX, '');
       const colon = address.lastIndexOf(':');
       if (colon === -1) continue;
-      const host = address.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
-      if (!ANY.has(host) && !/^[\d.]+$/.test(host) && !host.includes(':')) continue;
+      const host = hostOf(address);
+      if (!isLiteralHost(host)) continue;
       for (const port of ports(address.slice(colon + 1))) addresses.push({ host: ANY.has(host) ? undefined : host, port, where: `${line.file}:${line.line}` });
     }
   }
   return addresses;
+}
+
+/** The host of `addr:port` (IPv6 unbracketed); the whole text when it has no colon. */
+function hostOf(address: string): string {
+  const colon = address.lastIndexOf(':');
+  return (colon === -1 ? address : address.slice(0, colon)).replace(/^\[(.*)\]$/, '$1');
+}
+
+/** Every address, an IPv4 or an IPv6 literal: not a name that is resolved. */
+function isLiteralHost(host: string): boolean {
+  return ANY.has(host) || /^[\d.]+$/.test(host) || host.includes(':');
 }
 
 function ports(text: string): number[] {
@@ -57,26 +69,21 @@ function literalAddress(item: string): boolean {
   const prefixed = PREFIXED.exec(item);
   if (prefixed !== null && PATH_FAMILIES.has(prefixed[1] ?? '')) return true;
   const address = prefixed === null ? item : (prefixed[2] ?? '');
-  if (address.startsWith('/')) return true;
-  const colon = address.lastIndexOf(':');
-  const host = (colon === -1 ? address : address.slice(0, colon)).replace(/^\[(.*)\]$/, '$1');
-  return ANY.has(host) || /^[\d.]+$/.test(host) || host.includes(':');
+  return address.startsWith('/') || isLiteralHost(hostOf(address));
 }
 
 /**
- * True when the sockets this configuration listens on follow from its text (and the environment it expands) alone:
- * every `bind`, `dgram-bind`, `stats socket` and peers address is literal (a host name is resolved again at each
- * start), and no `.if` block picks lines by what haproxy finds when it starts (its version, a feature).
+ * False for a line that makes the sockets a configuration listens on depend on more than its text (and the
+ * environment it expands): a `bind`, `dgram-bind`, `stats socket` or peers address that is a host name (resolved
+ * again at each start), or an `.if` block (it picks lines by what haproxy finds when it starts: its version, a
+ * feature). configFacts reads it for every line (`listenersFollowText`).
  */
-export function listenersFollowText(config: LoadedConfig): boolean {
-  for (const line of config.lines) {
-    const [keyword = '', first, second] = line.words;
-    if (keyword === '.if' || keyword === '.elif') return false;
-    let addresses: string | undefined;
-    if (keyword === 'bind' || keyword === 'dgram-bind') addresses = first;
-    else if (keyword === 'stats' && first === 'socket') addresses = second;
-    else if (line.section === 'peers' && (keyword === 'peer' || keyword === 'server')) addresses = second;
-    if (addresses !== undefined && !addresses.split(',').every(literalAddress)) return false;
-  }
-  return true;
+export function listenersFollowLine(line: ConfigLine): boolean {
+  const [keyword = '', first, second] = line.words;
+  if (keyword === '.if' || keyword === '.elif') return false;
+  let addresses: string | undefined;
+  if (keyword === 'bind' || keyword === 'dgram-bind') addresses = first;
+  else if (keyword === 'stats' && first === 'socket') addresses = second;
+  else if (line.section === 'peers' && (keyword === 'peer' || keyword === 'server')) addresses = second;
+  return addresses === undefined || addresses.split(',').every(literalAddress);
 }

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { parseDuration } from '../config/duration.js';
 import { loadConfig, type LoadedConfig } from './config-load.js';
 import type { ConfigLine } from './config-parse.js';
+import { listenersFollowLine } from './binds.js';
 import { keepAliveFacts, type KeepAliveFacts } from './keep-alive.js';
 
 /** A `stats socket` line of the global section. */
@@ -26,6 +27,8 @@ export type ConfigFacts = {
   nice: string | undefined;
   /** HTTP frontends and what decides what their keep-alive clients see on a reload. */
   keepAlive: KeepAliveFacts;
+  /** The listening sockets follow from the text and the environment alone (binds.ts `listenersFollowLine`). */
+  listenersFollowText: boolean;
 };
 
 const where = (line: ConfigLine): string => `${line.file}:${line.line}`;
@@ -64,6 +67,7 @@ export function configFacts(config: LoadedConfig): ConfigFacts {
     loadServerState: [],
     nice: undefined,
     keepAlive: keepAliveFacts(config.lines),
+    listenersFollowText: true,
   };
   let stateBase: string | undefined;
   let stateFile: string | undefined;
@@ -80,6 +84,7 @@ export function configFacts(config: LoadedConfig): ConfigFacts {
       else if (first === 'server-state-base' && second !== undefined) stateBase = second;
     }
     if (first === 'load-server-state-from-file' && second !== undefined) facts.loadServerState.push(second);
+    if (facts.listenersFollowText && !listenersFollowLine(line)) facts.listenersFollowText = false;
     if (first === 'bind' && line.words.slice(1).some((word) => word.startsWith('abns@'))) facts.abnsBinds.push(where(line));
   }
   if (stateFile !== undefined) facts.serverStateFile = path.resolve(stateBase ?? process.cwd(), stateFile);

@@ -6,7 +6,6 @@ import type { Checker } from '../haproxy/check.js';
 import { configFacts, type ConfigFacts } from '../haproxy/config-facts.js';
 import { lintConfig } from '../haproxy/config-lint.js';
 import { keepAliveFindings } from '../haproxy/keep-alive.js';
-import { listenersFollowText } from '../haproxy/binds.js';
 import type { HaproxyVariables } from '../haproxy/environment.js';
 import { saveServerState } from '../haproxy/server-state.js';
 import { showStat } from '../haproxy/stat.js';
@@ -15,7 +14,7 @@ import { loadConfig, type LoadedConfig } from '../haproxy/config-load.js';
 import type { Snapshot } from '../watch/content-hash.js';
 import type { GenerationRef, LaunchOptions } from './fleet.js';
 import type { Generation } from './generation.js';
-import type { ListenerKeeper } from './listener-keeper.js';
+import type { ListenerKeeper, Listeners } from './listener-keeper.js';
 import type { Batch } from './reload-queue.js';
 import type { NotServing } from './wait-serving.js';
 import { verifyGeneration, type VerifyFailure } from './verify.js';
@@ -82,9 +81,8 @@ export class ReloadTransaction {
   #loaded: string | undefined;
   /** The config sets no `nice` of its own: a new generation may start at a low priority beside the serving one. */
   #mayLowerPriority = true;
-  /** The last started generation took its listeners from the socket keeper, and what determined them (#listenersKey). */
-  #fromKeeper = false;
-  #listenersKey: string | undefined;
+  /** Where the last started generation took its listeners from, and what determined them (#listenersKey). */
+  #started: Listeners = { key: undefined, fromKeeper: false };
 
   constructor(parts: ReloadParts) {
     this.#parts = parts;
@@ -125,7 +123,9 @@ export class ReloadTransaction {
         // under the supervisor it signals no one (no -sf). A second parse (`haproxy -c`) beside it would double the
         // CPU a reload costs and compete with the serving generation for the same cores.
         const running = fleet.active();
-        const generation = batch.mode === 'restart' ? await this.#restart(result, log, config) : await this.#startGeneration(result, log, config);
+        // What determines a spawned generation's listeners, read in the tick of its spawn (the variables may change).
+        const listenersKey = (): string | undefined => (facts.listenersFollowText ? this.#listenersKey(config.digest) : undefined);
+        const generation = batch.mode === 'restart' ? await this.#restart(result, log, listenersKey) : await this.#startGeneration(result, log, listenersKey);
         crashPoint('after-ready');
         if (this.#verifies(batch, running)) await this.#verify(generation, running, result, log);
         fleet.activate(generation);
@@ -134,7 +134,7 @@ export class ReloadTransaction {
         result.generation = { id: generation.id, pid: generation.pid };
         // Before any older generation unbinds: the keeper then holds exactly what serves now, and a socket whose bind
         // line is gone is closed by everyone at once (never left open where nobody accepts).
-        const kept = await this.#parts.keeper?.refresh(generation.record.socket, { key: this.#listenersKey, fromKeeper: this.#fromKeeper });
+        const kept = await this.#parts.keeper?.refresh(generation.record.socket, this.#started);
         if (kept !== undefined) result.warnings.push(kept);
         result.retired.push(...fleet.retireOlderThan(generation));
         crashPoint('after-retire');
@@ -202,22 +202,21 @@ export class ReloadTransaction {
   }
 
   /**
-   * What determines the listening sockets of a generation spawned now: its configuration text and the variables it
-   * gets (read in the same tick as its spawn), when its listeners follow from those alone (binds.ts); else undefined.
+   * What determines the listening sockets of a generation spawned now, for a configuration whose listeners follow
+   * from its text (ConfigFacts.listenersFollowText): that text (its digest) and the variables the generation gets.
    */
-  #listenersOf(config: LoadedConfig): string | undefined {
-    if (!listenersFollowText(config)) return undefined;
+  #listenersKey(digest: string): string {
     const variables = Object.entries(this.#parts.variables?.values() ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
-    return createHash('sha256').update(config.digest).update(JSON.stringify(variables)).digest('hex');
+    return createHash('sha256').update(digest).update(JSON.stringify(variables)).digest('hex');
   }
 
   /** Hard restart: check first, then terminate every generation and start a fresh one. */
-  async #restart(result: ReloadResult, log: Logger, config: LoadedConfig): Promise<Generation> {
+  async #restart(result: ReloadResult, log: Logger, listenersKey: () => string | undefined): Promise<Generation> {
     await this.#check(result);
     // A restart binds afresh (a socket option or a device that -x would carry over): the keeper lets go first.
     await this.#parts.keeper?.release();
     result.retired.push(...(await this.#parts.fleet.terminateAll()));
-    return this.#startGeneration(result, log, config);
+    return this.#startGeneration(result, log, listenersKey);
   }
 
   async #check(result: ReloadResult): Promise<void> {
@@ -237,7 +236,7 @@ export class ReloadTransaction {
    * mode but reload-socket ends with a fresh bind (`hitless: false`, with a warning). The keeper never fails a
    * reload: without it, this is the reload as before. `restart` binds afresh on purpose.
    */
-  async #startGeneration(result: ReloadResult, log: Logger, config: LoadedConfig): Promise<Generation> {
+  async #startGeneration(result: ReloadResult, log: Logger, listenersKey: () => string | undefined): Promise<Generation> {
     const running = this.#parts.fleet.active();
     const hung = running?.record.hung;
     const fromRunning = running?.isLive() === true && hung === undefined ? running.record.socket : undefined;
@@ -266,12 +265,11 @@ export class ReloadTransaction {
     const readyStarted = performance.now();
     for (const [index, source] of sources.entries()) {
       // Beside a generation that serves, the new one starts at a low priority (fleet.ts); none is left to slow down otherwise.
-      const listenersKey = this.#listenersOf(config);
+      const key = listenersKey();
       const attempt = await this.#spawnAndWait(source.socket, fromRunning !== undefined);
       if (attempt.generation !== undefined) {
         result.hitless = source.socket !== undefined;
-        this.#fromKeeper = source.socket !== undefined && source.socket === fromKeeper;
-        this.#listenersKey = listenersKey;
+        this.#started = { key, fromKeeper: source.socket !== undefined && source.socket === fromKeeper };
         result.timings.readyMs = Math.round(performance.now() - readyStarted);
         result.warnings.push(...startupWarnings(attempt.generation));
         return attempt.generation;

@@ -6,6 +6,11 @@ import path from 'node:path';
 /** Flags that create a new file and never open through a symlink: a link planted at the name makes open fail. */
 export const CREATE_EXCLUSIVE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
+/** A temp file beside `file`, with a name nobody can predict (created with CREATE_EXCLUSIVE). */
+function tempPathFor(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(9).toString('base64url')}.tmp`);
+}
+
 /** How a file is written: its mode, its group, and whether it must survive a power loss too. */
 export type WriteOptions = { mode?: number; gid?: number | undefined; durable?: boolean };
 
@@ -18,7 +23,7 @@ export type WriteOptions = { mode?: number; gid?: number | undefined; durable?: 
  */
 export async function writeFileAtomic(file: string, data: string, options: WriteOptions = {}): Promise<void> {
   const { mode = 0o600, gid, durable = true } = options;
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(9).toString('base64url')}.tmp`);
+  const temp = tempPathFor(file);
   const handle = await open(temp, CREATE_EXCLUSIVE, mode);
   try {
     // The umask may have narrowed the mode at creation; set it exactly.
@@ -46,7 +51,7 @@ export async function writeFileAtomic(file: string, data: string, options: Write
  */
 export function writeFileAtomicSync(file: string, data: string, options: WriteOptions = {}): void {
   const { mode = 0o600, gid, durable = true } = options;
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(9).toString('base64url')}.tmp`);
+  const temp = tempPathFor(file);
   const fd = openSync(temp, CREATE_EXCLUSIVE, mode);
   try {
     try {

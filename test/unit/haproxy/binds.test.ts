@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { bindAddresses, listenersFollowText, overlaps } from '../../../src/haproxy/binds.js';
+import { bindAddresses, overlaps } from '../../../src/haproxy/binds.js';
+import { configFacts } from '../../../src/haproxy/config-facts.js';
 import { parseConfig } from '../../../src/haproxy/config-parse.js';
 import { hasInodeIn, isListenLine, parseProcNetTcp, parseTcpTable, selectLines } from '../../../src/system/processes.js';
 
 const loaded = (text: string) => ({ files: ['h.cfg'], lines: parseConfig('h.cfg', text), unreadable: [], empty: [], digest: '', texts: {} });
+const listenersFollowText = (config: ReturnType<typeof loaded>): boolean => configFacts(config).listenersFollowText;
 
 describe('bind addresses', () => {
   it('knows when the listening sockets follow from the text alone: literal addresses, paths and variables; not host names or .if blocks', () => {
