@@ -5,17 +5,46 @@ import { freePort } from '../test/helpers/os-probes.js';
 import { summarize, type Summary } from './stats.js';
 import { Subject, type Mode } from './subjects.js';
 
-/** CPU per reload of one mode on one config: every process on the machine, less the bench's own and the idle rate. */
-export type CpuRow = { mode: Mode; config: string; reloads: number; cpuMsPerReload: number; wallMs: Summary };
+/**
+ * CPU per reload of one mode on one config: every process on the machine, less the bench's own and the idle rate.
+ * `cpuMs`: each reload's, in the order of the rounds (round i of every mode ran back to back: pairs for `pairedDifference`;
+ * absent in results recorded before it was kept).
+ */
+export type CpuRow = { mode: Mode; config: string; reloads: number; cpuMsPerReload: number; cpuMs?: number[]; wallMs: Summary };
 
 /** A config other than the small one: its text for a port and the subject's dir, and whether it serves TLS. */
 export type CpuConfig = { text: (port: number, dir: string) => string; tls: boolean };
 
-/** Busy CPU time of the whole machine so far, in ms (/proc/stat's first line: user, nice, system, irq, softirq; not idle, iowait or steal). */
-function machineBusyMs(): number {
-  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+/**
+ * Where the machine's busy CPU time is read: the root cgroup's counter of every task's CPU time (cgroup v2
+ * `cpu.stat` usage_usec, or v1 `cpuacct.usage` in ns), else /proc/stat, whose 10 ms ticks make a reload of ~50 ms a
+ * coarse sample (the paired difference's interval then comes out several times wider).
+ */
+export const CPU_COUNTERS = [
+  { name: 'cgroup v2 cpu.stat (µs)', file: '/sys/fs/cgroup/cpu.stat', ms: (text: string) => Number(/^usage_usec (\d+)$/m.exec(text)?.[1]) / 1000 },
+  { name: 'cgroup v1 cpuacct.usage (ns)', file: '/sys/fs/cgroup/cpuacct/cpuacct.usage', ms: (text: string) => Number(text.trim()) / 1e6 },
+  { name: '/proc/stat (10 ms ticks)', file: '/proc/stat', ms: procStatBusyMs },
+] as const;
+
+/** Busy time in ms from /proc/stat's first line: user, nice, system, irq, softirq (not idle, iowait or steal). */
+function procStatBusyMs(text: string): number {
+  const fields = (text.split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
   const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0] = fields;
   return ((user + nice + system + irq + softirq) * 1000) / 100; // USER_HZ is 100
+}
+
+/** The first counter this machine has that reads as a number. */
+export const cpuCounter = CPU_COUNTERS.find((counter) => {
+  try {
+    return Number.isFinite(counter.ms(readFileSync(counter.file, 'utf8')));
+  } catch {
+    return false;
+  }
+}) ?? CPU_COUNTERS[2];
+
+/** Busy CPU time of the whole machine so far, in ms. */
+function machineBusyMs(): number {
+  return cpuCounter.ms(readFileSync(cpuCounter.file, 'utf8'));
 }
 
 /** This process's own CPU time so far, in ms (its children, which are the modes' commands, are not in it). */
@@ -85,21 +114,22 @@ export async function cpuPerReload(modes: readonly Mode[], configName: string, c
     await sleep(2000);
     const idleEnd = reading();
     const idleRate = (idleEnd.busy - idleStart.busy) / (idleEnd.at - idleStart.at);
-    const cpu = subjects.map(() => 0);
+    const cpu: number[][] = subjects.map(() => []);
     const walls: number[][] = subjects.map(() => []);
     for (let round = 0; round < reloads; round++) {
       for (const [index, subject] of subjects.entries()) {
         const start = reading();
         walls[index]?.push(await reloadOnce(subject));
         const end = reading();
-        cpu[index] = (cpu[index] ?? 0) + end.busy - start.busy - idleRate * (end.at - start.at);
+        cpu[index]?.push(end.busy - start.busy - idleRate * (end.at - start.at));
       }
     }
     return subjects.map((subject, index) => ({
       mode: subject.mode,
       config: configName,
       reloads,
-      cpuMsPerReload: Math.round(((cpu[index] ?? 0) / reloads) * 10) / 10,
+      cpuMsPerReload: Math.round(((cpu[index] ?? []).reduce((sum, ms) => sum + ms, 0) / reloads) * 10) / 10,
+      cpuMs: (cpu[index] ?? []).map((ms) => Math.round(ms * 10) / 10),
       wallMs: summarize(walls[index] ?? []),
     }));
   } finally {

@@ -7,8 +7,8 @@ import { freeStem, toMarkdown, toSvg, type BenchResult } from './report.js';
 import { crashUnderLoad, dependencyCosts, loadTakingTurns, MODES, racingTriggers, reloadLatency, reloadUnderLoad, supervisorFootprint, type Scenario } from './sections.js';
 import type { Mode } from './subjects.js';
 import { DAEMON_NODE_FLAGS } from '../src/cli/commands/start.js';
-import { liveSubjectDirs, manyCertificatesConfig } from './subjects.js';
-import { cpuPerReload, type CpuConfig } from './cpu.js';
+import { liveSubjectDirs, manyCertificatesConfig, smallConfig } from './subjects.js';
+import { cpuCounter, cpuPerReload, type CpuConfig } from './cpu.js';
 import { hungUnderLoad } from './hung.js';
 import { brokenReload } from './verify.js';
 import { ensureAb } from './tools.js';
@@ -80,7 +80,7 @@ const PLAN = {
       ['large (5 000 backends × 4 servers)', 5000, 30],
     ] as Array<[string, number, number]>,
     footprintReloads: 1000,
-    cpu: { small: 40, certificates: 1000, certificateReloads: 20 },
+    cpu: { small: 40, lean: 40, certificates: 1000, certificateReloads: 20 },
   },
   // Under 3 minutes on 2 cores: what a reload costs (CPU, live latency, keep-alive, HTTP/2); the full run has the rest.
   quick: {
@@ -92,7 +92,7 @@ const PLAN = {
     hungWaitMs: 0,
     latency: [] as Array<[string, number, number]>,
     footprintReloads: 0,
-    cpu: { small: 30, certificates: 1000, certificateReloads: 5 },
+    cpu: { small: 30, lean: 0, certificates: 1000, certificateReloads: 5 },
   },
   smoke: {
     scenarios: [
@@ -106,7 +106,7 @@ const PLAN = {
     hungWaitMs: 0,
     latency: [['small (1 frontend)', 0, 3]] as Array<[string, number, number]>,
     footprintReloads: 5,
-    cpu: { small: 3, certificates: 0, certificateReloads: 0 },
+    cpu: { small: 3, lean: 0, certificates: 0, certificateReloads: 0 },
   },
 }[profile];
 
@@ -148,6 +148,7 @@ async function main(): Promise<void> {
       node: process.version,
       haproxy: execFileSync('haproxy', ['-v'], { encoding: 'utf8' }).split('\n')[0]?.replace('HAProxy version ', 'haproxy ').split(' - ')[0] ?? 'haproxy',
       kernel: os.release(),
+      cpuCounter: cpuCounter.name,
     },
     command: `npm run bench${profile === 'full' ? '' : ` -- --${profile}`}`,
     load: [],
@@ -209,6 +210,10 @@ async function main(): Promise<void> {
   save();
   const cpuModes = profile === 'smoke' ? (['init-x', 'supervisor-hup'] as const) : (['init-x', 'master-worker', 'supervisor-hup', 'supervisor-cli'] as const);
   const cpuConfigs: Array<[string, CpuConfig | undefined, number]> = [['small (1 frontend)', undefined, PLAN.cpu.small]];
+  // The same config without the system CA bundle haproxy loads at every start for its HTTP client (README: "What a
+  // reload costs"): what is left of a reload once haproxy's own start is lean, so the fixed costs show.
+  const lean = { text: (port: number, dir: string) => smallConfig(port, dir).replace('global\n', 'global\n    httpclient.ssl.verify none\n'), tls: false };
+  if (PLAN.cpu.lean > 0) cpuConfigs.push(['small, `httpclient.ssl.verify none`', lean, PLAN.cpu.lean]);
   const certificates = { text: (port: number, dir: string) => manyCertificatesConfig(port, dir, PLAN.cpu.certificates), tls: true };
   if (PLAN.cpu.certificates > 0) cpuConfigs.push([`${PLAN.cpu.certificates} TLS certificates`, certificates, PLAN.cpu.certificateReloads]);
   for (const [name, config, reloads] of runs('cpu') ? cpuConfigs : []) {

@@ -41,7 +41,8 @@ export async function runDaemon(args: DaemonArgs): Promise<number> {
   // Set by `upgrade` in its successor: the predecessor's pid (still alive until this one serves).
   const handoverFrom = Number(process.env['HAPSUP_HANDOVER_FROM']) || undefined;
   delete process.env['HAPSUP_HANDOVER_FROM'];
-  const supervisor = new Supervisor(options, log, systemdEvents(notifier), handoverFrom);
+  // Outside systemd there is no one to tell: no status line is built after every reload.
+  const supervisor = new Supervisor(options, log, notifier.active ? systemdEvents(notifier) : undefined, handoverFrom);
   installSignalPolicy(supervisor, log);
   process.on('unhandledRejection', (error) => log.error({ err: error }, 'unhandled rejection'));
   try {

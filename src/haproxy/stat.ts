@@ -27,7 +27,7 @@ const CLASSES = ['hrsp_1xx', 'hrsp_2xx', 'hrsp_3xx', 'hrsp_4xx', 'hrsp_5xx', 'hr
 /**
  * Parses `show stat`'s CSV; unknown or missing columns read as empty. A config of 5 000 backends gives 20 000 lines of
  * some 90 fields, read at every reload (the verify window): the columns are looked up once, and a line without a
- * quote (nearly all) is split as it is.
+ * quote (nearly all) gives only the fields the rows take, found by walking its commas (no string for the others).
  */
 export function parseStat(csv: string): StatRow[] {
   const lines = csv.split('\n');
@@ -35,13 +35,18 @@ export function parseStat(csv: string): StatRow[] {
   const index = (name: string): number => header.indexOf(name);
   const [pxname, svname, status, checkStatus, lastCheck, hrsp5xx] = ['pxname', 'svname', 'status', 'check_status', 'last_chk', 'hrsp_5xx'].map(index);
   const classes = CLASSES.map(index).filter((column) => column >= 0);
+  const wanted = [...new Set([pxname, svname, status, checkStatus, lastCheck, hrsp5xx, ...classes])].filter((column): column is number => column !== undefined && column >= 0).sort((a, b) => a - b);
+  const fields: string[] = [];
+  const at = (column: number | undefined): string => (column === undefined || column < 0 ? '' : (fields[column] ?? ''));
+  const count = (column: number | undefined): number => Number(at(column)) || 0;
   const rows: StatRow[] = [];
   for (let line = 1; line < lines.length; line++) {
     const text = lines[line] ?? '';
     if (text.trim() === '') continue;
-    const fields = text.includes('"') ? csvFields(text) : text.split(',');
-    const at = (column: number | undefined): string => (column === undefined || column < 0 ? '' : (fields[column] ?? ''));
-    const count = (column: number | undefined): number => Number(at(column)) || 0;
+    if (text.includes('"')) {
+      const all = csvFields(text);
+      for (const column of wanted) fields[column] = all[column] ?? '';
+    } else pickFields(text, wanted, fields);
     rows.push({
       proxy: at(pxname),
       name: at(svname),
@@ -53,6 +58,25 @@ export function parseStat(csv: string): StatRow[] {
     });
   }
   return rows;
+}
+
+/** Sets `fields[column]` for each of `wanted` (ascending) from an unquoted CSV line; '' past its last field. */
+function pickFields(line: string, wanted: number[], fields: string[]): void {
+  let column = 0;
+  let start = 0;
+  for (const want of wanted) {
+    while (column < want && start >= 0) {
+      const comma = line.indexOf(',', start);
+      start = comma < 0 ? -1 : comma + 1;
+      column++;
+    }
+    if (start < 0) {
+      fields[want] = '';
+      continue;
+    }
+    const end = line.indexOf(',', start);
+    fields[want] = line.slice(start, end < 0 ? line.length : end);
+  }
 }
 
 /** The fields of one CSV line: haproxy quotes a field holding a comma or a quote (csv_enc), doubling the quotes. */

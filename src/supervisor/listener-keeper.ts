@@ -63,12 +63,13 @@ export class SocketKeeper implements ListenerKeeper {
   }
 
   async refresh(generationSocket: string, listeners?: Listeners): Promise<string | undefined> {
-    if (!(await this.#ensure())) return undefined;
     // A generation that took every listener from the keeper, on a configuration that binds the same sockets as the
     // one the keeper took them from, bound nothing new and dropped nothing: the keeper holds exactly its sockets. Asking
     // again would cost the keeper, haproxy and this process a round of fd passing on most reloads (bench: CPU per reload).
+    // The keeper answered that generation's -x a moment ago; the next reload's source() checks it is still the keeper.
     const key = listeners?.key;
     if (key !== undefined && listeners?.fromKeeper === true && key === this.#heldFor && (this.#view?.sockets.length ?? 0) > 0) return undefined;
+    if (!(await this.#ensure())) return undefined;
     this.#heldFor = undefined;
     try {
       this.#view = await keeperRequest(this.#runDir, `take ${generationSocket}`);

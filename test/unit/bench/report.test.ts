@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freeStem, targets, toMarkdown, type BenchResult } from '../../../bench/report.js';
+import { pairedDifference } from '../../../bench/stats.js';
 import { useTempDirs } from '../../helpers/temp-dirs.js';
 
 const tempDir = useTempDirs();
@@ -70,5 +71,32 @@ describe('where results go', () => {
     expect(freeStem(base)).toBe(`${base}-2`);
     writeFileSync(`${base}-2.json`, '{}');
     expect(freeStem(base)).toBe(`${base}-3`);
+  });
+});
+
+describe('CPU per reload against the init script', () => {
+  const cpuRow = (mode: 'init-x' | 'supervisor-hup', cpuMs: number[] | undefined) => ({
+    mode,
+    config: 'small (1 frontend)',
+    reloads: cpuMs?.length ?? 4,
+    cpuMsPerReload: cpuMs === undefined ? 50 : Math.round((cpuMs.reduce((sum, value) => sum + value, 0) / cpuMs.length) * 10) / 10,
+    ...(cpuMs === undefined ? {} : { cpuMs }),
+    wallMs: ms(50),
+  });
+
+  it('gives the paired difference of the same rounds with its 95 % confidence interval', () => {
+    const { mean, halfWidth, n } = pairedDifference([50, 40, 60, 50], [52, 41, 61, 54]);
+    expect([mean, n]).toEqual([2, 4]);
+    expect(halfWidth).toBeCloseTo(1.96 * Math.sqrt(2 / 4), 10); // differences 2, 1, 1, 4: variance 2
+    const rows = targets(result({ cpu: [cpuRow('init-x', [50, 40, 60, 50]), cpuRow('supervisor-hup', [52, 41, 61, 54])] }));
+    const cpu = rows.find((row) => row.target.startsWith('CPU per reload'));
+    expect(cpu).toMatchObject({ met: false, measured: '52 vs 50 ms (difference +2.0 ± 1.4 ms, 95 % CI over 4 pairs)' });
+    const table = toMarkdown(result({ cpu: [cpuRow('init-x', [50, 40, 60, 50]), cpuRow('supervisor-hup', [49, 40, 58, 49])] }));
+    expect(table).toContain('| small (1 frontend) | haproxy-supervisor SIGHUP | 4 | 49 | −1.0 ± 0.8 | 50 | 50 |');
+  });
+
+  it('reads results recorded before each reload was kept', () => {
+    const cpu = targets(result({ cpu: [cpuRow('init-x', undefined), cpuRow('supervisor-hup', undefined)] })).find((row) => row.target.startsWith('CPU per reload'));
+    expect(cpu).toMatchObject({ met: true, measured: '50 vs 50 ms' });
   });
 });

@@ -50,6 +50,15 @@ describe('verifyGeneration', () => {
     expect(await verifyGeneration(sequence([...running, front(0, 100)], [...running, front(1, 200)]), fine, { windowMs: 5000, observeMs: 30 })).toBeUndefined();
   });
 
+  it('reads only the columns it needs, wherever the header puts them', () => {
+    // Columns in another order than haproxy 2.6's, unknown ones between, a line longer than the header and one cut short.
+    const csv = '# svname,x1,last_chk,x2,hrsp_5xx,pxname,x3,status,hrsp_2xx,check_status\ns1,a,conn refused,b,4,be,c,DOWN,6,L4CON,extra,more\ns2,a,,b,0,be\n';
+    expect(parseStat(csv)).toEqual([
+      { proxy: 'be', name: 's1', status: 'DOWN', checkStatus: 'L4CON', lastCheck: 'conn refused', responses5xx: 4, responses: 10 },
+      { proxy: 'be', name: 's2', status: '', checkStatus: '', lastCheck: '', responses5xx: 0, responses: 0 },
+    ]);
+  });
+
   it('reads haproxy’s `show stat` CSV by its header, quoted fields included', () => {
     const csv = '# pxname,svname,status,check_status,last_chk,hrsp_2xx,hrsp_5xx\nbe,s1,DOWN,L7STS,"HTTP status check returned code <503>, ""busy""",3,7\nbe,s2,UP,L4OK,,5,\n\nfe,FRONTEND,OPEN\n';
     expect(parseStat(csv)).toEqual([

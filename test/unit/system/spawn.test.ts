@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runCommand, spawnChild } from '../../../src/system/spawn.js';
+import { PassThrough } from 'node:stream';
+import { drainLines, runCommand, spawnChild } from '../../../src/system/spawn.js';
 
 const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin' };
 
@@ -51,6 +52,15 @@ describe('spawnChild', () => {
     const again = await spawnChild('sh', ['-c', 'cut -d" " -f6 /proc/$$/stat'], { env, onLine: (line) => lines.push(line) });
     await again.exited;
     await expect.poll(() => lines).toEqual([String(again.pid)]);
+  });
+
+  it('splits lines across chunks, drops \\r\\n and keeps a last line without a newline', async () => {
+    const stream = new PassThrough();
+    const lines: string[] = [];
+    drainLines(stream, (line) => lines.push(line));
+    for (const chunk of ['[WARNING] (1) : par', 'sing\n[ALERT] a\r\n', '\nlast ', 'words']) stream.write(chunk);
+    stream.end();
+    await expect.poll(() => lines).toEqual(['[WARNING] (1) : parsing', '[ALERT] a', '', 'last words']);
   });
 
   it('throws when the binary cannot be started', async () => {
