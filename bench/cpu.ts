@@ -58,6 +58,9 @@ function reading(): { at: number; busy: number } {
   return { at: performance.now(), busy: machineBusyMs() - ownMs() };
 }
 
+/** How long a reload's window stays open after its old process exited (the idle rate is subtracted for it). */
+const TAIL_MS = 100;
+
 /**
  * The subject's haproxy processes settled after a reload: a new pid serves and the old ones are gone. master-worker's
  * master does not take a SIGUSR2 that arrives while it re-executes itself (haproxy 2.6 reports nothing either): a
@@ -91,8 +94,9 @@ async function reloadOnce(subject: Subject): Promise<number> {
 /**
  * CPU per reload, no traffic, every mode side by side: all subjects run at once (idle but for their reloads), and
  * `reloads` rounds reload each mode in turn, one reload at a time, each waited for until the new process serves and
- * the old one has exited. A reload's CPU is the machine's busy time over its window (every process: haproxy, the
- * supervisor, its CLI, init-script shells), less this process's own and less the idle rate measured just before.
+ * the old one has exited, then TAIL_MS more. A reload's CPU is the machine's busy time over its window (every process:
+ * haproxy, the supervisor, its CLI, init-script shells), less this process's own and less the idle rate measured just
+ * before.
  * Taking turns spreads the machine's own noise over every mode alike.
  */
 export async function cpuPerReload(modes: readonly Mode[], configName: string, config: CpuConfig | undefined, reloads: number): Promise<CpuRow[]> {
@@ -120,6 +124,9 @@ export async function cpuPerReload(modes: readonly Mode[], configName: string, c
       for (const [index, subject] of subjects.entries()) {
         const start = reading();
         walls[index]?.push(await reloadOnce(subject));
+        // What a mode does after its old process exited belongs to its reload too (the supervisor's state.json write
+        // 50 ms later, its history line): without this wait it fell into the next mode's window.
+        await sleep(TAIL_MS);
         const end = reading();
         cpu[index]?.push(end.busy - start.busy - idleRate * (end.at - start.at));
       }
