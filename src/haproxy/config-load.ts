@@ -33,7 +33,8 @@ export function loadConfig(configPaths: string[]): LoadedConfig {
     hash.update(`${file}\0${text}\0`);
     loaded.texts[file] = text;
     if (text.length === 0) loaded.empty.push(file);
-    loaded.lines.push(...parseConfig(file, text));
+    // One push per line: a spread of a file's lines overflows the stack from about 125 000 of them.
+    for (const line of parseConfig(file, text)) loaded.lines.push(line);
   }
   loaded.digest = hash.digest('hex');
   return loaded;

@@ -6,8 +6,16 @@ const SECTIONS = new Set([
   'cache', 'ring', 'http-errors', 'mailers', 'fcgi-app', 'dynamic-update', 'log-forward', 'crt-store', 'traces',
 ]);
 
-/** Splits a line into words as haproxy does for the common cases: quotes, backslash escapes, `#` comments. */
+/** What only the character-by-character tokenizer handles: quotes, backslash escapes, `#` comments. */
+const SPECIAL = /["'\\#]/;
+
+/**
+ * Splits a line into words as haproxy does for the common cases: quotes, backslash escapes, `#` comments. A line
+ * with none of them (nearly all: a config of 5 000 backends has 25 000 lines, read at every reload) is split on its
+ * spaces and tabs as it is.
+ */
 export function tokenize(text: string): string[] {
+  if (!SPECIAL.test(text)) return text.split(/[ \t]+/).filter((word) => word !== '');
   const words: string[] = [];
   let word = '';
   let inWord = false;
@@ -41,7 +49,7 @@ export function parseConfig(file: string, text: string): ConfigLine[] {
   const lines: ConfigLine[] = [];
   let section = '';
   text.split('\n').forEach((raw, index) => {
-    const words = tokenize(raw.replace(/\r$/, ''));
+    const words = tokenize(raw.endsWith('\r') ? raw.slice(0, -1) : raw);
     const first = words[0];
     if (first === undefined) return;
     if (SECTIONS.has(first)) section = first;

@@ -5,14 +5,29 @@ import { useTempDirs } from '../../helpers/temp-dirs.js';
 import { readConfigFacts } from '../../../src/haproxy/config-facts.js';
 import { expandConfigPaths } from '../../../src/haproxy/config-files.js';
 import { lintConfig } from '../../../src/haproxy/config-lint.js';
+import { loadConfig } from '../../../src/haproxy/config-load.js';
 import { tokenize } from '../../../src/haproxy/config-parse.js';
 
 const tempDir = useTempDirs();
 
 describe('config files and facts', () => {
+  it('reads a configuration of 150 000 lines (a spread of its lines once overflowed the stack)', () => {
+    const file = path.join(tempDir(), 'big.cfg');
+    const servers = Array.from({ length: 150_000 }, (_, index) => `    server s${index} 127.0.0.1:${1024 + (index % 60_000)}`);
+    writeFileSync(file, `global\n    daemon\nbackend b\n${servers.join('\n')}\n`);
+    const config = loadConfig([file]);
+    expect(config.lines).toHaveLength(150_003);
+    expect(config.lines.at(-1)).toMatchObject({ section: 'backend', line: 150_003, words: ['server', 's149999', '127.0.0.1:31023'] });
+  });
+
   it('tokenizes quotes, escapes and comments as haproxy does', () => {
     expect(tokenize('  stats socket "/run/a b.sock" level admin # comment')).toEqual(['stats', 'socket', '/run/a b.sock', 'level', 'admin']);
     expect(tokenize("bind 'unix@/x' expose-fd\\ x")).toEqual(['bind', 'unix@/x', 'expose-fd x']);
+    // Without quotes, escapes or comments: words between spaces and tabs only (a \v or a no-break space is part of a word).
+    expect(tokenize('\t  server  s1\t\t127.0.0.1:80 check\u00a0x  ')).toEqual(['server', 's1', '127.0.0.1:80', 'check\u00a0x']);
+    expect(tokenize('a\vb c')).toEqual(['a\vb', 'c']);
+    expect(tokenize(' \t ')).toEqual([]);
+    expect(tokenize('')).toEqual([]);
   });
 
   it('expands a -f directory to its *.cfg files in byte order', () => {
