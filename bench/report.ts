@@ -98,8 +98,8 @@ export function targets(result: BenchResult): TargetRow[] {
 
 /** `b − a` per round with its 95 % confidence interval, when both rows kept their reloads: ` (difference +1.2 ± 2.0 ms, 30 pairs)`. */
 function differenceText(a: CpuRow, b: CpuRow): string {
-  if (a.cpuMs === undefined || b.cpuMs === undefined || Math.min(a.cpuMs.length, b.cpuMs.length) < 2) return '';
-  return ` (difference ${signedDifference(a.cpuMs, b.cpuMs)} ms, 95 % CI over ${Math.min(a.cpuMs.length, b.cpuMs.length)} pairs)`;
+  const difference = a.cpuMs === undefined || b.cpuMs === undefined ? '' : signedDifference(a.cpuMs, b.cpuMs);
+  return difference === '' ? '' : ` (difference ${difference} ms, 95 % CI over ${Math.min(a.cpuMs?.length ?? 0, b.cpuMs?.length ?? 0)} pairs)`;
 }
 
 /** `+1.2 ± 2.0`: the mean of b − a over the pairs and its 95 % half-width ('' for fewer than two pairs). */
