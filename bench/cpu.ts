@@ -20,7 +20,7 @@ export type CpuConfig = { text: (port: number, dir: string) => string; tls: bool
  * `cpu.stat` usage_usec, or v1 `cpuacct.usage` in ns), else /proc/stat, whose 10 ms ticks make a reload of ~50 ms a
  * coarse sample (the paired difference's interval then comes out several times wider).
  */
-export const CPU_COUNTERS = [
+const CPU_COUNTERS = [
   { name: 'cgroup v2 cpu.stat (µs)', file: '/sys/fs/cgroup/cpu.stat', ms: (text: string) => Number(/^usage_usec (\d+)$/m.exec(text)?.[1]) / 1000 },
   { name: 'cgroup v1 cpuacct.usage (ns)', file: '/sys/fs/cgroup/cpuacct/cpuacct.usage', ms: (text: string) => Number(text.trim()) / 1e6 },
   { name: '/proc/stat (10 ms ticks)', file: '/proc/stat', ms: procStatBusyMs },

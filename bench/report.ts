@@ -96,15 +96,9 @@ export function targets(result: BenchResult): TargetRow[] {
   return rows;
 }
 
-/** `b − a` per round with its 95 % confidence interval, when both rows kept their reloads: ` (difference +1.2 ± 2.0 ms, 30 pairs)`. */
-function differenceText(a: CpuRow, b: CpuRow): string {
-  const difference = a.cpuMs === undefined || b.cpuMs === undefined ? '' : signedDifference(a.cpuMs, b.cpuMs);
-  return difference === '' ? '' : ` (difference ${difference} ms, 95 % CI over ${Math.min(a.cpuMs?.length ?? 0, b.cpuMs?.length ?? 0)} pairs)`;
-}
-
-/** `+1.2 ± 2.0`: the mean of b − a over the pairs and its 95 % half-width ('' for fewer than two pairs). */
-function signedDifference(a: number[], b: number[]): string {
-  const { mean, halfWidth, n } = pairedDifference(a, b);
+/** `+1.2 ± 2.0`: the mean of b − a over the rounds both kept (CpuRow.cpuMs) and its 95 % half-width; '' under two pairs. */
+function versus(a: CpuRow, b: CpuRow): string {
+  const { mean, halfWidth, n } = pairedDifference(a.cpuMs ?? [], b.cpuMs ?? []);
   return n < 2 ? '' : `${mean >= 0 ? '+' : '−'}${Math.abs(mean).toFixed(1)} ± ${halfWidth.toFixed(1)}`;
 }
 
@@ -115,7 +109,8 @@ function liveTrafficTargets(result: BenchResult): TargetRow[] {
     const of = (mode: LoadRow['mode']): CpuRow | undefined => result.cpu?.find((row) => row.config === config && row.mode === mode);
     const [init, supervisor] = [of('init-x'), of('supervisor-hup')];
     if (init === undefined || supervisor === undefined) continue;
-    rows.push({ target: `CPU per reload ≤ the init script's (${config}, SIGHUP)`, measured: `${supervisor.cpuMsPerReload} vs ${init.cpuMsPerReload} ms${differenceText(init, supervisor)}`, met: supervisor.cpuMsPerReload <= init.cpuMsPerReload });
+    const difference = versus(init, supervisor);
+    rows.push({ target: `CPU per reload ≤ the init script's (${config}, SIGHUP)`, measured: `${supervisor.cpuMsPerReload} vs ${init.cpuMsPerReload} ms${difference === '' ? '' : ` (difference ${difference} ms, 95 % CI over ${Math.min(init.cpuMs?.length ?? 0, supervisor.cpuMs?.length ?? 0)} pairs)`}`, met: supervisor.cpuMsPerReload <= init.cpuMsPerReload });
     if (config.includes('certificates')) {
       const ratio = supervisor.wallMs.median / init.wallMs.median;
       rows.push({ target: `reload ≤ 1.1× raw \`haproxy -D -x -sf\` (${config}, medians, until the old process exited)`, measured: `${supervisor.wallMs.median} vs ${init.wallMs.median} ms (${ratio.toFixed(2)}×)`, met: ratio <= 1.1 });
@@ -212,8 +207,8 @@ export function toMarkdown(result: BenchResult): string {
     lines.push('| config | mode | reloads | CPU ms per reload | vs the init script, same rounds (95 % CI) | wall ms median | p95 |', '|---|---|---:|---:|---:|---:|---:|');
     for (const row of result.cpu ?? []) {
       const init = result.cpu?.find((other) => other.config === row.config && other.mode === 'init-x');
-      const versus = init === undefined || init === row || init.cpuMs === undefined || row.cpuMs === undefined ? '' : signedDifference(init.cpuMs, row.cpuMs);
-      lines.push(`| ${row.config} | ${MODE_LABELS[row.mode]} | ${row.reloads} | ${row.cpuMsPerReload} | ${versus} | ${row.wallMs.median} | ${row.wallMs.p95} |`);
+      const difference = init === undefined || init === row ? '' : versus(init, row);
+      lines.push(`| ${row.config} | ${MODE_LABELS[row.mode]} | ${row.reloads} | ${row.cpuMsPerReload} | ${difference} | ${row.wallMs.median} | ${row.wallMs.p95} |`);
     }
     const counter = result.machine.cpuCounter === undefined ? '' : ` CPU time read from ${result.machine.cpuCounter}.`;
     lines.push('', `Each round reloads every mode once, in turn; a mode's difference is its CPU minus the init script's over the same rounds, with the 95 % confidence interval of that mean (machine noise shows as its width).${counter}`, '');

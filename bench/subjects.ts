@@ -32,11 +32,15 @@ export const MODE_LABELS: Record<Mode, string> = {
 };
 
 /**
- * A small HTTP config answering itself, with an `expose-fd` stats socket for the raw -x mode; `tls`: HTTPS with
- * `dir`/cert.pem; `idleClose`: `option idle-close-on-response` (the recommended config); `h2`: ALPN offers HTTP/2.
+ * What the bench's configs may add: `idleClose`, `option idle-close-on-response` (the recommended config); `h2`, ALPN
+ * offers HTTP/2; `noSystemCa`, `httpclient.ssl.verify none` (haproxy then skips loading the system CA bundle for its
+ * HTTP client at every start: README, "What a reload costs").
  */
-export function smallConfig(port: number, dir: string, extra = '', tls = false, options: { idleClose?: boolean; h2?: boolean } = {}): string {
-  const global = `    stats socket ${dir}/admin.sock mode 600 level admin expose-fd listeners`;
+export type ConfigOptions = { idleClose?: boolean; h2?: boolean; noSystemCa?: boolean };
+
+/** A small HTTP config answering itself, with an `expose-fd` stats socket for the raw -x mode; `tls`: HTTPS with `dir`/cert.pem. */
+export function smallConfig(port: number, dir: string, extra = '', tls = false, options: ConfigOptions = {}): string {
+  const global = `    stats socket ${dir}/admin.sock mode 600 level admin expose-fd listeners${options.noSystemCa === true ? '\n    httpclient.ssl.verify none' : ''}`;
   let text = `${frontendConfig(port, ['http-request return status 200 content-type text/plain string "ok"'], global)}${extra}`;
   if (options.idleClose === true) text = text.replace('defaults\n', 'defaults\n    option idle-close-on-response\n');
   const alpn = options.h2 === true ? ' alpn h2,http/1.1' : '';
@@ -53,7 +57,7 @@ export function makeCertificate(dir: string): void {
  * The small config over TLS with `count` certificates (one self-signed certificate made at run time, copied: haproxy
  * parses and loads each file as a certificate of its own, which is what makes a start with many of them slow).
  */
-export function manyCertificatesConfig(port: number, dir: string, count: number, options: { idleClose?: boolean; h2?: boolean } = {}): string {
+export function manyCertificatesConfig(port: number, dir: string, count: number, options: ConfigOptions = {}): string {
   makeCertificate(dir);
   mkdirSync(path.join(dir, 'certs'), { recursive: true });
   for (let index = 1; index <= count; index++) copyFileSync(path.join(dir, 'cert.pem'), path.join(dir, 'certs', `c${index}.pem`));

@@ -34,14 +34,15 @@ export type SpawnOptions = {
 export function drainLines(stream: Readable | null, onLine: (line: string) => void): void {
   if (stream === null) return;
   let rest = '';
+  const emit = (line: string): void => onLine(line.endsWith('\r') ? line.slice(0, -1) : line);
   stream.setEncoding('utf8');
   stream.on('data', (chunk: string) => {
     const lines = (rest + chunk).split('\n');
     rest = lines.pop() ?? '';
-    for (const line of lines) onLine(line.endsWith('\r') ? line.slice(0, -1) : line);
+    lines.forEach(emit);
   });
   stream.on('end', () => {
-    if (rest !== '') onLine(rest.endsWith('\r') ? rest.slice(0, -1) : rest);
+    if (rest !== '') emit(rest);
     rest = '';
   });
 }
