@@ -8,9 +8,9 @@ import { Subject, type Mode } from './subjects.js';
 /**
  * CPU per reload of one mode on one config: every process on the machine, less the bench's own and the idle rate.
  * `cpuMs`: each reload's, in the order of the rounds (round i of every mode ran back to back: pairs for `pairedDifference`;
- * absent in results recorded before it was kept).
+ * absent in results recorded before it was kept). `warmup`: reloads of each mode before the measured ones (absent: 1).
  */
-export type CpuRow = { mode: Mode; config: string; reloads: number; cpuMsPerReload: number; cpuMs?: number[]; wallMs: Summary };
+export type CpuRow = { mode: Mode; config: string; reloads: number; warmup?: number; cpuMsPerReload: number; cpuMs?: number[]; wallMs: Summary };
 
 /** A config other than the small one: its text for a port and the subject's dir, and whether it serves TLS. */
 export type CpuConfig = { text: (port: number, dir: string) => string; tls: boolean };
@@ -97,9 +97,11 @@ async function reloadOnce(subject: Subject): Promise<number> {
  * the old one has exited, then TAIL_MS more. A reload's CPU is the machine's busy time over its window (every process:
  * haproxy, the supervisor, its CLI, init-script shells), less this process's own and less the idle rate measured just
  * before.
- * Taking turns spreads the machine's own noise over every mode alike.
+ * Taking turns spreads the machine's own noise over every mode alike. Each mode first reloads `warmup` times, not
+ * measured: what is measured is a reload of a running installation, not the first ones after a start (V8 compiles the
+ * supervisor's reload path over its first few dozen reloads, which then cost it 1.5–2 ms more each: a start-up cost).
  */
-export async function cpuPerReload(modes: readonly Mode[], configName: string, config: CpuConfig | undefined, reloads: number): Promise<CpuRow[]> {
+export async function cpuPerReload(modes: readonly Mode[], configName: string, config: CpuConfig | undefined, reloads: number, warmup: number): Promise<CpuRow[]> {
   const subjects: Subject[] = [];
   try {
     for (const mode of modes) {
@@ -109,10 +111,10 @@ export async function cpuPerReload(modes: readonly Mode[], configName: string, c
       if (config !== undefined) writeFileSync(subject.config, config.text(port, subject.dir));
       await subject.start();
     }
-    // One reload each first, not measured: caches warm up alike (the supervisor's watch reads each referenced file
-    // once, as its start does with files older than a second).
+    // Reloads not measured first, in turns like the measured ones: caches warm up alike (the supervisor's watch reads
+    // each referenced file once, as its start does with files older than a second), and V8 compiles the reload path.
     await sleep(1200);
-    for (const subject of subjects) await reloadOnce(subject);
+    for (let round = 0; round < Math.max(1, warmup); round++) for (const subject of subjects) await reloadOnce(subject);
     await sleep(1000);
     const idleStart = reading();
     await sleep(2000);
@@ -135,6 +137,7 @@ export async function cpuPerReload(modes: readonly Mode[], configName: string, c
       mode: subject.mode,
       config: configName,
       reloads,
+      warmup: Math.max(1, warmup),
       cpuMsPerReload: Math.round(((cpu[index] ?? []).reduce((sum, ms) => sum + ms, 0) / reloads) * 10) / 10,
       cpuMs: (cpu[index] ?? []).map((ms) => Math.round(ms * 10) / 10),
       wallMs: summarize(walls[index] ?? []),

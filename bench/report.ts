@@ -211,7 +211,8 @@ export function toMarkdown(result: BenchResult): string {
       lines.push(`| ${row.config} | ${MODE_LABELS[row.mode]} | ${row.reloads} | ${row.cpuMsPerReload} | ${difference} | ${row.wallMs.median} | ${row.wallMs.p95} |`);
     }
     const counter = result.machine.cpuCounter === undefined ? '' : ` CPU time read from ${result.machine.cpuCounter}.`;
-    lines.push('', `Each round reloads every mode once, in turn; a mode's difference is its CPU minus the init script's over the same rounds, with the 95 % confidence interval of that mean (machine noise shows as its width).${counter}`, '');
+    const warmups = [...new Set((result.cpu ?? []).map((row) => `${row.config}: ${row.warmup ?? 1}`))].join(', ');
+    lines.push('', `Each round reloads every mode once, in turn; a mode's difference is its CPU minus the init script's over the same rounds, with the 95 % confidence interval of that mean (machine noise shows as its width). Reloads of each mode not measured first, in the same turns (V8 compiles the supervisor's reload path over its first few dozen reloads after a start): ${warmups}.${counter}`, '');
   }
   if (result.latency.length > 0) {
     lines.push('## Reload latency (ms)', '', '| config | measured | n | min | median | p95 |', '|---|---|---:|---:|---:|---:|');

@@ -111,7 +111,7 @@ export class Subject {
     if (this.mode === 'master-worker') {
       this.#child = spawn('haproxy', ['-W', '-db', '-f', this.config], { stdio: 'ignore', detached: true });
     } else if (this.mode.startsWith('supervisor')) {
-      // As shipped: the default log level (info, about six lines per reload), written to /dev/null here.
+      // As shipped: the default log level (info, five lines per reload), written to /dev/null here.
       this.#child = spawn('node', [...DAEMON_NODE_FLAGS, CLI, 'run', '-f', this.config, '--run-dir', this.runDir], { stdio: 'ignore', detached: true });
       // Up once its start is recorded as reload 1 (status answers before that); reloads are counted from there on.
       await this.#until(async () => (await this.lastReloadId()) > 0);

@@ -29,6 +29,8 @@ export type ConfigFacts = {
   keepAlive: KeepAliveFacts;
   /** The listening sockets follow from the text and the environment alone (binds.ts `listenersFollowLine`). */
   listenersFollowText: boolean;
+  /** A `server` or `server-template` line in any section: the config may have servers to health-check. */
+  servers: boolean;
 };
 
 const where = (line: ConfigLine): string => `${line.file}:${line.line}`;
@@ -68,6 +70,7 @@ export function configFacts(config: LoadedConfig): ConfigFacts {
     nice: undefined,
     keepAlive: keepAliveFacts(config.lines),
     listenersFollowText: true,
+    servers: false,
   };
   let stateBase: string | undefined;
   let stateFile: string | undefined;
@@ -84,6 +87,7 @@ export function configFacts(config: LoadedConfig): ConfigFacts {
       else if (first === 'server-state-base' && second !== undefined) stateBase = second;
     }
     if (first === 'load-server-state-from-file' && second !== undefined) facts.loadServerState.push(second);
+    if (first === 'server' || first === 'server-template') facts.servers = true;
     if (facts.listenersFollowText && !listenersFollowLine(line)) facts.listenersFollowText = false;
     if (first === 'bind' && line.words.slice(1).some((word) => word.startsWith('abns@'))) facts.abnsBinds.push(where(line));
   }

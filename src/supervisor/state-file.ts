@@ -131,14 +131,20 @@ export async function loadState(file: string): Promise<PersistedState> {
   }
 }
 
-/** How long a change waits for the next ones before state.json is written (a successor copes with any staleness). */
-const DELAY_MS = 50;
+/**
+ * How long state.json waits after a change for the next ones (a reload's dozen changes come within its start, and the
+ * old generation's exit a few ms after it), and the longest it ever lags behind: a successor copes with any staleness.
+ */
+const QUIET_MS = 50;
+const MAX_LAG_MS = 1000;
 
 /**
- * Writes state.json atomically, without piling up writes: a burst of saves within DELAY_MS becomes one write of the
- * newest state. The state is taken when the write happens (`save` gets how to take it), so a reload's dozen changes
- * cost one or two snapshots, not a dozen. The write is synchronous: a few KiB to the run dir cost less CPU as plain
- * system calls than as six thread-pool round trips, and a checkpoint before a spawn is then on disk when it returns.
+ * Writes state.json atomically, without piling up writes: a burst of saves becomes one write of the newest state,
+ * QUIET_MS after the last save of the burst and at most MAX_LAG_MS after its first. A reload thus costs two writes:
+ * the checkpoint before its spawn (`settled`) and one once it and the old generation's exit are done. The state is taken
+ * when the write happens (`save` gets how to take it), not at every save. The write is synchronous: a few KiB to the
+ * run dir cost less CPU as plain system calls than as six thread-pool round trips, and a checkpoint before a spawn is
+ * then on disk when it returns.
  */
 export class StateStore {
   readonly #file: string;
@@ -146,6 +152,8 @@ export class StateStore {
   readonly #access: Pick<RunDirAccess, 'fileMode' | 'gid'>;
   #next: (() => PersistedState) | undefined;
   #timer: NodeJS.Timeout | undefined;
+  /** When the oldest save not yet written came (Date.now()). */
+  #since: number | undefined;
 
   constructor(file: string, log: Logger, access: Pick<RunDirAccess, 'fileMode' | 'gid'> = { fileMode: 0o600, gid: undefined }) {
     this.#file = file;
@@ -153,13 +161,19 @@ export class StateStore {
     this.#access = access;
   }
 
-  /** Schedules a write of the state `take` returns when its turn comes (so it shows the newest values), DELAY_MS from now. */
+  /** Schedules a write of the state `take` returns when its turn comes (so it shows the newest values). */
   save(take: () => PersistedState): void {
     this.#next = take;
-    this.#timer ??= setTimeout(() => {
-      this.#timer = undefined;
-      this.#flush();
-    }, DELAY_MS);
+    const now = Date.now();
+    this.#since ??= now;
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#flush();
+      },
+      Math.max(0, Math.min(QUIET_MS, this.#since + MAX_LAG_MS - now)),
+    );
   }
 
   /** Writes what was saved and not yet written, now: once it returns, every state saved so far is on disk. */
@@ -173,6 +187,7 @@ export class StateStore {
     const take = this.#next;
     if (take === undefined) return;
     this.#next = undefined;
+    this.#since = undefined;
     try {
       // Not fsynced: state.json serves a successor after a crash of this process (the rename is enough for that);
       // after a power loss no haproxy it names is alive anyway. A journal commit per change cost every reload.

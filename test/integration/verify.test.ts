@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ReloadResult } from '../../src/control/types.js';
 import { freePort, useSandbox, type Sandbox } from '../helpers/harness.js';
@@ -39,6 +40,11 @@ backend app
 backend static
     http-request return status 200 content-type text/plain string static
 `;
+}
+
+/** The proxy config with haproxy answering itself: not one `server` line. */
+function serverlessConfig(body: string): string {
+  return proxyConfig(0).replace(/ {4}default_backend app\nbackend app\n.*\n/, `    http-request return status 200 content-type text/plain string ${body}\n`);
 }
 
 const activePid = async (): Promise<number | undefined> => (await sandbox.status()).generations.find((generation) => generation.state === 'active')?.pid;
@@ -114,6 +120,25 @@ describe('the verify window', () => {
     const result = JSON.parse((await sandbox.cli(['reload', '--json'])).stdout) as ReloadResult;
     expect(result.ok).toBe(true);
     expect(result.timings.verifyMs).toBeLessThan(100);
+  });
+
+  it('opens no window for a config without any server: nothing to check, no `show stat` of either generation', async () => {
+    sandbox.writeConfig(serverlessConfig('one'));
+    expect(readFileSync(sandbox.config, 'utf8')).not.toMatch(/^\s*server/m);
+    await sandbox.run();
+    sandbox.writeConfig(serverlessConfig('two'));
+    const result = JSON.parse((await sandbox.cli(['reload', '--json'])).stdout) as ReloadResult;
+    expect(result.ok).toBe(true);
+    expect(result.timings.verifyMs).toBeUndefined();
+  });
+
+  it('still opens it for a config without servers when 5xx answers are compared (--verify-observe)', async () => {
+    sandbox.writeConfig(serverlessConfig('one'));
+    await sandbox.run(['--verify-observe', '300ms']);
+    sandbox.writeConfig(serverlessConfig('two'));
+    const result = JSON.parse((await sandbox.cli(['reload', '--json'])).stdout) as ReloadResult;
+    expect(result.ok).toBe(true);
+    expect(result.timings.verifyMs).toBeGreaterThanOrEqual(300);
   });
 
   it('a watch-triggered bad-but-valid edit is rolled back once and not retried until the file changes again', async () => {

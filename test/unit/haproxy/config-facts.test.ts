@@ -30,6 +30,19 @@ describe('config files and facts', () => {
     expect(tokenize('')).toEqual([]);
   });
 
+  it('tells whether a config has servers: a `server` or `server-template` line in any file, not `default-server`', () => {
+    const dir = tempDir();
+    const write = (name: string, text: string): string => {
+      writeFileSync(path.join(dir, name), text);
+      return path.join(dir, name);
+    };
+    const base = write('base.cfg', 'defaults\n    default-server check inter 1s\nfrontend fe\n    bind :80\n    use-server s1 if TRUE\n');
+    expect(readConfigFacts([base]).servers).toBe(false);
+    expect(readConfigFacts([base, write('app.cfg', 'backend app\n    server s1 127.0.0.1:81\n')]).servers).toBe(true);
+    expect(readConfigFacts([base, write('tpl.cfg', 'backend app\n    server-template srv 1-3 app.local:80\n')]).servers).toBe(true);
+    expect(readConfigFacts([write('comment.cfg', 'backend app\n    # server s1 127.0.0.1:81\n')]).servers).toBe(false);
+  });
+
   it('expands a -f directory to its *.cfg files in byte order', () => {
     const dir = tempDir();
     mkdirSync(path.join(dir, 'conf.d'));

@@ -1,6 +1,6 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { useTempDirs } from '../../helpers/temp-dirs.js';
 import pino from 'pino';
 import type { GenerationRecord } from '../../../src/supervisor/generation.js';
@@ -22,6 +22,39 @@ describe('state.json', () => {
     // The state is taken when it is written, not at every save.
     expect(taken).toBe(1);
     expect((await loadState(file)).nextGenerationId).toBe(50);
+  });
+
+  it('writes a burst once, 50 ms after its last save, and lags at most a second behind a change that never quiets', () => {
+    vi.useFakeTimers();
+    try {
+      const file = path.join(tempDir(), 'state.json');
+      let writes = 0;
+      const generations = Object.assign([], { toJSON: () => (writes++, []) });
+      const store = new StateStore(file, pino({ level: 'silent' }));
+      const save = (index: number): void => store.save(() => ({ ...EMPTY_STATE, nextGenerationId: index, generations }));
+      // A reload: changes at its spawn, when it serves 45 ms later, and at the old generation's exit 5 ms after that.
+      save(1);
+      vi.advanceTimersByTime(45);
+      save(2);
+      vi.advanceTimersByTime(5);
+      save(3);
+      vi.advanceTimersByTime(49);
+      expect(writes).toBe(0);
+      vi.advanceTimersByTime(1);
+      expect(writes).toBe(1);
+      expect(parseState(readFileSync(file, 'utf8')).nextGenerationId).toBe(3);
+      // A save every 30 ms for 2.5 s: written at 1 s and 2 s, then 50 ms after the last.
+      for (let index = 0; index < 84; index++) {
+        save(100 + index);
+        vi.advanceTimersByTime(30);
+      }
+      expect(writes).toBe(3);
+      vi.advanceTimersByTime(20);
+      expect(writes).toBe(4);
+      expect(parseState(readFileSync(file, 'utf8')).nextGenerationId).toBe(183);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('keeps the generation about to start (pending): its id is never given out again, even when the counter was not yet written', () => {
