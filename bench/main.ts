@@ -80,7 +80,7 @@ const PLAN = {
       ['large (5 000 backends × 4 servers)', 5000, 30],
     ] as Array<[string, number, number]>,
     footprintReloads: 1000,
-    cpu: { small: 40, lean: 40, warmup: 40, certificates: 1000, certificateReloads: 20 },
+    cpu: { small: 40, lean: 40, warmup: 40, certificates: 1000, certificateReloads: 20, certificateWarmup: 2 },
   },
   // Under 3 minutes on 2 cores: what a reload costs (CPU, live latency, keep-alive, HTTP/2); the full run has the rest.
   quick: {
@@ -92,7 +92,7 @@ const PLAN = {
     hungWaitMs: 0,
     latency: [] as Array<[string, number, number]>,
     footprintReloads: 0,
-    cpu: { small: 30, lean: 0, warmup: 40, certificates: 1000, certificateReloads: 5 },
+    cpu: { small: 30, lean: 0, warmup: 40, certificates: 1000, certificateReloads: 5, certificateWarmup: 2 },
   },
   smoke: {
     scenarios: [
@@ -106,7 +106,7 @@ const PLAN = {
     hungWaitMs: 0,
     latency: [['small (1 frontend)', 0, 3]] as Array<[string, number, number]>,
     footprintReloads: 5,
-    cpu: { small: 3, lean: 0, warmup: 1, certificates: 0, certificateReloads: 0 },
+    cpu: { small: 3, lean: 0, warmup: 1, certificates: 0, certificateReloads: 0, certificateWarmup: 0 },
   },
 }[profile];
 
@@ -210,14 +210,14 @@ async function main(): Promise<void> {
   save();
   // The CLI's own start (a Node process per reload, about 100 ms of CPU) is in the full run; quick keeps to the targets.
   const cpuModes = { smoke: ['init-x', 'supervisor-hup'] as const, quick: ['init-x', 'master-worker', 'supervisor-hup'] as const, full: ['init-x', 'master-worker', 'supervisor-hup', 'supervisor-cli'] as const }[profile];
-  // [name, config, measured reloads, reloads not measured first]; a start with many certificates takes a second.
+  // [name, config, measured reloads, reloads not measured first] (a start with many certificates takes a second).
   const cpuConfigs: Array<[string, CpuConfig | undefined, number, number]> = [['small (1 frontend)', undefined, PLAN.cpu.small, PLAN.cpu.warmup]];
   // The same config without the system CA bundle haproxy loads at every start for its HTTP client (README: "What a
   // reload costs"): what is left of a reload once haproxy's own start is lean, so the fixed costs show.
   const lean = { text: (port: number, dir: string) => smallConfig(port, dir, '', false, { noSystemCa: true }), tls: false };
   if (PLAN.cpu.lean > 0) cpuConfigs.push(['small, `httpclient.ssl.verify none`', lean, PLAN.cpu.lean, PLAN.cpu.warmup]);
   const certificates = { text: (port: number, dir: string) => manyCertificatesConfig(port, dir, PLAN.cpu.certificates), tls: true };
-  if (PLAN.cpu.certificates > 0) cpuConfigs.push([`${PLAN.cpu.certificates} TLS certificates`, certificates, PLAN.cpu.certificateReloads, 2]);
+  if (PLAN.cpu.certificates > 0) cpuConfigs.push([`${PLAN.cpu.certificates} TLS certificates`, certificates, PLAN.cpu.certificateReloads, PLAN.cpu.certificateWarmup]);
   for (const [name, config, reloads, warmup] of runs('cpu') ? cpuConfigs : []) {
     log(`cpu per reload: ${name}, ${cpuModes.join(', ')} taking turns, ${warmup} reloads each not measured, then ${reloads}`);
     result.cpu?.push(...(await cpuPerReload(cpuModes, name, config, reloads, warmup)));

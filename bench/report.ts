@@ -96,10 +96,10 @@ export function targets(result: BenchResult): TargetRow[] {
   return rows;
 }
 
-/** `+1.2 ± 2.0`: the mean of b − a over the rounds both kept (CpuRow.cpuMs) and its 95 % half-width; '' under two pairs. */
-function versus(a: CpuRow, b: CpuRow): string {
+/** `+1.2 ± 2.0`: the mean of b − a over the rounds both kept (CpuRow.cpuMs) and its 95 % half-width ('' under two pairs), and how many pairs. */
+function versus(a: CpuRow, b: CpuRow): { text: string; pairs: number } {
   const { mean, halfWidth, n } = pairedDifference(a.cpuMs ?? [], b.cpuMs ?? []);
-  return n < 2 ? '' : `${mean >= 0 ? '+' : '−'}${Math.abs(mean).toFixed(1)} ± ${halfWidth.toFixed(1)}`;
+  return { text: n < 2 ? '' : `${mean >= 0 ? '+' : '−'}${Math.abs(mean).toFixed(1)} ± ${halfWidth.toFixed(1)}`, pairs: n };
 }
 
 /** Issue 19's targets: a reload costs no more than haproxy's own ways, measured in the same run. */
@@ -110,7 +110,7 @@ function liveTrafficTargets(result: BenchResult): TargetRow[] {
     const [init, supervisor] = [of('init-x'), of('supervisor-hup')];
     if (init === undefined || supervisor === undefined) continue;
     const difference = versus(init, supervisor);
-    rows.push({ target: `CPU per reload ≤ the init script's (${config}, SIGHUP)`, measured: `${supervisor.cpuMsPerReload} vs ${init.cpuMsPerReload} ms${difference === '' ? '' : ` (difference ${difference} ms, 95 % CI over ${Math.min(init.cpuMs?.length ?? 0, supervisor.cpuMs?.length ?? 0)} pairs)`}`, met: supervisor.cpuMsPerReload <= init.cpuMsPerReload });
+    rows.push({ target: `CPU per reload ≤ the init script's (${config}, SIGHUP)`, measured: `${supervisor.cpuMsPerReload} vs ${init.cpuMsPerReload} ms${difference.text === '' ? '' : ` (difference ${difference.text} ms, 95 % CI over ${difference.pairs} pairs)`}`, met: supervisor.cpuMsPerReload <= init.cpuMsPerReload });
     if (config.includes('certificates')) {
       const ratio = supervisor.wallMs.median / init.wallMs.median;
       rows.push({ target: `reload ≤ 1.1× raw \`haproxy -D -x -sf\` (${config}, medians, until the old process exited)`, measured: `${supervisor.wallMs.median} vs ${init.wallMs.median} ms (${ratio.toFixed(2)}×)`, met: ratio <= 1.1 });
@@ -207,7 +207,7 @@ export function toMarkdown(result: BenchResult): string {
     lines.push('| config | mode | reloads | CPU ms per reload | vs the init script, same rounds (95 % CI) | wall ms median | p95 |', '|---|---|---:|---:|---:|---:|---:|');
     for (const row of result.cpu ?? []) {
       const init = result.cpu?.find((other) => other.config === row.config && other.mode === 'init-x');
-      const difference = init === undefined || init === row ? '' : versus(init, row);
+      const difference = init === undefined || init === row ? '' : versus(init, row).text;
       lines.push(`| ${row.config} | ${MODE_LABELS[row.mode]} | ${row.reloads} | ${row.cpuMsPerReload} | ${difference} | ${row.wallMs.median} | ${row.wallMs.p95} |`);
     }
     const counter = result.machine.cpuCounter === undefined ? '' : ` CPU time read from ${result.machine.cpuCounter}.`;

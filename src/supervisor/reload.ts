@@ -17,7 +17,7 @@ import type { Generation } from './generation.js';
 import type { ListenerKeeper, Listeners } from './listener-keeper.js';
 import type { Batch } from './reload-queue.js';
 import type { NotServing } from './wait-serving.js';
-import { verifyGeneration, type VerifyFailure } from './verify.js';
+import { verifyGeneration, windowHasWork, type VerifyFailure } from './verify.js';
 
 /** What a reload does with live generations: the part of the fleet (fleet.ts) it uses. */
 export interface ReloadFleet {
@@ -162,13 +162,12 @@ export class ReloadTransaction {
 
   /**
    * Whether this reload gets a verify window: a reload or reload-socket beside a running generation that serves
-   * (a restart, the first start and a crash respawn have nothing to compare with), unless `--no-verify`. A config
-   * without any `server` line has no health check to wait for: without `--verify-observe` the window could only pass,
-   * so it is not opened (two `show stat` less per reload).
+   * (a restart, the first start and a crash respawn have nothing to compare with), unless `--no-verify`, and only
+   * when the window has something to decide for this config (verify.ts `windowHasWork`).
    */
   #verifies(batch: ReloadBatch, running: Generation | undefined, facts: ConfigFacts): running is Generation {
     const { verifyWindowMs, verifyObserveMs } = this.#parts.settings;
-    if (!facts.servers && verifyObserveMs === 0) return false;
+    if (!windowHasWork(facts.servers, { windowMs: verifyWindowMs, observeMs: verifyObserveMs })) return false;
     return verifyWindowMs > 0 && batch.skipVerify !== true && (batch.mode === 'reload' || batch.mode === 'reload-socket') && running?.isLive() === true && running.record.hung === undefined;
   }
 

@@ -41,6 +41,15 @@ function answers(rows: StatRow[]): { errors: number; total: number } {
   return { errors: frontends.reduce((sum, row) => sum + row.responses5xx, 0), total: frontends.reduce((sum, row) => sum + row.responses, 0) };
 }
 
+/**
+ * Whether a window has anything to decide for a config: health checks need a `server` (or `server-template`) line,
+ * and without one only the 5xx comparison (`observeMs`) is left. Without either it could only pass, after a `show stat`
+ * of each generation: the reload does not open it.
+ */
+export function windowHasWork(configHasServers: boolean, settings: VerifySettings): boolean {
+  return configHasServers || settings.observeMs > 0;
+}
+
 /** The least number of answers of the new generation before its 5xx share is judged. */
 const MIN_ANSWERS = 20;
 
@@ -57,6 +66,8 @@ export async function verifyGeneration(current: StatSource, candidate: StatSourc
   const started = performance.now();
   const before = await current();
   const backends = [...new Set(servers(before).filter(isUp).map((row) => row.proxy))];
+  // Nothing the running generation reaches, nothing to compare: decided without asking the new one.
+  if (backends.length === 0 && settings.observeMs === 0) return undefined;
   // The 5xx counters from here on, only when they are compared (a stat of 20 000 servers is not free).
   const baseline = settings.observeMs > 0 ? { current: answers(before), candidate: answers(await candidate()) } : undefined;
   for (;;) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseStat, type StatRow } from '../../../src/haproxy/stat.js';
-import { verifyGeneration } from '../../../src/supervisor/verify.js';
+import { verifyGeneration, windowHasWork } from '../../../src/supervisor/verify.js';
 
 /** A `show stat` row of a server (or FRONTEND/BACKEND). */
 const row = (proxy: string, name: string, status: string, checkStatus = '', extra: Partial<StatRow> = {}): StatRow => ({ proxy, name, status, checkStatus, lastCheck: '', responses5xx: 0, responses: 0, ...extra });
@@ -19,6 +19,25 @@ describe('verifyGeneration', () => {
     const started = performance.now();
     expect(await verifyGeneration(sequence(running), candidate, { windowMs: 5000, observeMs: 0 })).toBeUndefined();
     expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it('asks the new generation nothing when the running one reaches no backend and 5xx answers are not compared', async () => {
+    let asked = 0;
+    const candidate = (): Promise<StatRow[]> => {
+      asked++;
+      return Promise.resolve([]);
+    };
+    const nothingUp = [row('app', 'a1', 'DOWN', 'L4CON'), row('app', 'BACKEND', 'DOWN')];
+    expect(await verifyGeneration(sequence(nothingUp), candidate, { windowMs: 5000, observeMs: 0 })).toBeUndefined();
+    expect(asked).toBe(0);
+    expect(await verifyGeneration(sequence(nothingUp), candidate, { windowMs: 5000, observeMs: 10 })).toBeUndefined();
+    expect(asked).toBeGreaterThan(0);
+  });
+
+  it('says whether a config gives the window anything to decide: servers, or a 5xx comparison', () => {
+    expect(windowHasWork(true, { windowMs: 5000, observeMs: 0 })).toBe(true);
+    expect(windowHasWork(false, { windowMs: 5000, observeMs: 200 })).toBe(true);
+    expect(windowHasWork(false, { windowMs: 5000, observeMs: 0 })).toBe(false);
   });
 
   it('waits for first checks (INI) and passes as soon as one server of the backend passes', async () => {
