@@ -45,10 +45,10 @@ export type LaunchOptions = { lowPriority?: boolean };
 /** `changed`: a record changed (state.json); `exited`: a generation ended, its record says how; `escalated`: SIGTERM or SIGKILL sent. */
 export type FleetEvents = { changed: []; exited: [generation: Generation, reason: ExitReason]; escalated: [signal: 'SIGTERM' | 'SIGKILL'] };
 
-/** A generation about to be spawned: state.json names it before the spawn. */
+/** A generation about to be spawned (state.json names it when a checkpoint is written before that spawn). */
 export type PendingGeneration = { id: number; socket: string; since: string };
 
-/** Writes state.json as the fleet is now; it is on disk when this returns. */
+/** Makes sure state.json's counters are past the ids taken for the spawn about to happen; on disk when this returns. */
 export interface Checkpoint {
   checkpoint(): void;
 }
@@ -188,8 +188,8 @@ export class Fleet extends EventEmitter<FleetEvents> {
 
   /**
    * Spawns the next generation: `haproxy -db … [-x transferFrom]`, its output logged line by line with its id and
-   * pid. state.json names it (id and socket) before the spawn, so that a supervisor killed at any instant leaves a
-   * record its successor can finish from.
+   * pid. Its id is reserved on disk before the spawn (the checkpoint), so that a supervisor killed at any instant
+   * never lets its successor give that id out again; the successor finds the generation by what it runs.
    */
   async launch(transferFrom: string | undefined, launch: LaunchOptions = {}): Promise<Generation> {
     const id = this.#registry.takeId();

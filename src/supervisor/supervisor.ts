@@ -16,7 +16,7 @@ import { createParts, statusOf, type DaemonParts } from './parts.js';
 import type { EnvChange } from './env-change.js';
 import type { MetricsHandle } from '../metrics/attach.js';
 import { RunDirLease } from './run-dir-lease.js';
-import { loadState, snapshot, StateStore } from './state-file.js';
+import { IdReservation, loadState, snapshot, StateStore } from './state-file.js';
 import { handOver } from './upgrade.js';
 import { pidOneRole } from '../system/pid-one.js';
 
@@ -37,6 +37,7 @@ export class Supervisor implements Daemon {
   readonly #lease: RunDirLease;
   readonly #handoverFrom: number | undefined;
   #store: StateStore | undefined;
+  readonly #reservation = new IdReservation();
   #metrics: MetricsHandle | undefined;
   #state: Status['supervisor']['state'] = 'starting';
   #stopping: Promise<void> | undefined;
@@ -188,6 +189,8 @@ export class Supervisor implements Daemon {
     else await this.#parts.fleet.drainAll(new Date(Date.now() + (options.drainTimeoutMs ?? this.#options.drainTimeoutMs)));
     await this.#parts.keeper.stop();
     this.#parts.fleet.close();
+    // Nothing is spawned any more: the next supervisor continues from the exact counters.
+    this.#reservation.drop();
     await this.#persisted();
     this.#log.info('every generation exited');
     this.#stoppedResolve();
@@ -196,7 +199,9 @@ export class Supervisor implements Daemon {
   /** One transaction, then what follows any result before its callers see it: history, respawn, state.json, systemd. */
   async #reload(batch: ReloadBatch): Promise<ReloadResult> {
     if (this.#state !== 'starting') this.#events?.reloadStarting(batch.mode);
-    const result = await this.#parts.transaction.run(batch);
+    // What changes while it runs is written once it ended (the checkpoint before its spawn is written at once).
+    this.#store?.hold();
+    const result = await this.#parts.transaction.run(batch).finally(() => this.#store?.release());
     this.#parts.liveness.reloaded(result);
     this.#metrics?.reloaded(result);
     this.#save();
@@ -204,10 +209,16 @@ export class Supervisor implements Daemon {
     return result;
   }
 
-  /** state.json as the fleet is now, on disk (the fleet's checkpoint before each spawn). */
+  /**
+   * The fleet's checkpoint before each spawn: state.json as the fleet is now, on disk, when its counters do not yet
+   * reserve the ids this spawn took (IdReservation); most spawns write nothing here.
+   */
   #checkpoint(): void {
+    const next = { generation: this.#parts.fleet.nextId, reload: this.#parts.history.nextId };
+    if (!this.#reservation.needsCheckpoint(next)) return;
+    this.#reservation.reserve(next);
     this.#save();
-    this.#store?.settled();
+    if (this.#store?.settled() === false) this.#reservation.drop();
   }
 
   async #persisted(): Promise<void> {
@@ -217,6 +228,6 @@ export class Supervisor implements Daemon {
   }
 
   #save(): void {
-    this.#store?.save(() => snapshot(this.#parts, { pid: process.pid, startedAt: this.#startedAt, version, state: this.#state, config: this.#options.config }));
+    this.#store?.save(() => snapshot(this.#parts, { pid: process.pid, startedAt: this.#startedAt, version, state: this.#state, config: this.#options.config }, this.#reservation));
   }
 }

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -73,6 +73,33 @@ describe('a supervisor killed -9 in the middle of a reload', () => {
       }
     });
   }
+
+  it('right after a spawn no checkpoint preceded, whose generation then dies too: the next supervisor never gives its id out again', async () => {
+    sandbox.writeConfig(httpConfig(port, 'one'));
+    const marker = await runArmed('after-spawn');
+    // Reloads 2 and 3 spawn generations 2 and 3 within the ids the first start reserved: no checkpoint of their own.
+    for (const body of ['two', 'three']) {
+      sandbox.writeConfig(httpConfig(port, body));
+      expect((await sandbox.cli(['reload'])).exitCode).toBe(0);
+    }
+    const before = (await sandbox.status()).generations.map((generation) => generation.id);
+    expect(before).toContain(3);
+    writeFileSync(marker, '');
+    sandbox.writeConfig(httpConfig(port, 'four'));
+    sandbox.daemon?.kill('SIGHUP');
+    expect((await sandbox.daemon)?.signal, sandbox.output.slice(-2000)).toBe('SIGKILL');
+    // Generation 4 was spawned and named nowhere on disk; it dies before any supervisor saw it.
+    const orphan = sandbox.haproxyPids().find((pid) => /gen\/4\.sock/.test(readFileSync(`/proc/${pid}/environ`, 'utf8')));
+    expect(orphan).toBeDefined();
+    process.kill(orphan as number, 'SIGKILL');
+    await expect.poll(() => isRunning(orphan as number), { timeout: 5000 }).toBe(false);
+    await sandbox.run(OPTIONS);
+    const ids = (await sandbox.status()).generations.map((generation) => generation.id);
+    const started = Math.max(...ids);
+    expect(started, JSON.stringify(ids)).toBeGreaterThan(4);
+    expect(ids.filter((id) => id === 4)).toEqual([]);
+    await settlesOnOneGeneration();
+  });
 
   it('during a drain escalation (right after the deadline SIGTERM): the next supervisor starts and nothing is left', async () => {
     const backendPort = await backend.start();

@@ -4,9 +4,24 @@ import { describe, expect, it, vi } from 'vitest';
 import { useTempDirs } from '../../helpers/temp-dirs.js';
 import pino from 'pino';
 import type { GenerationRecord } from '../../../src/supervisor/generation.js';
-import { EMPTY_STATE, loadState, parseState, StateStore } from '../../../src/supervisor/state-file.js';
+import { EMPTY_STATE, IdReservation, loadState, parseState, RESERVED_IDS, StateStore } from '../../../src/supervisor/state-file.js';
 
 const tempDir = useTempDirs();
+
+/** A StateStore on a temp file that counts its writes; `save(n)` saves a state whose nextGenerationId is n, `written()` reads it back. */
+function countingStore(): { store: StateStore; save(index: number): void; writes(): number; written(): number } {
+  const file = path.join(tempDir(), 'state.json');
+  let writes = 0;
+  // Counts serializations, i.e. writes: JSON.stringify calls toJSON once per write.
+  const generations = Object.assign([], { toJSON: () => (writes++, []) });
+  const store = new StateStore(file, pino({ level: 'silent' }));
+  return {
+    store,
+    save: (index) => store.save(() => ({ ...EMPTY_STATE, nextGenerationId: index, generations })),
+    writes: () => writes,
+    written: () => parseState(readFileSync(file, 'utf8')).nextGenerationId,
+  };
+}
 
 describe('state.json', () => {
   it('collapses bursts of saves into few writes that end with the newest state', async () => {
@@ -27,11 +42,7 @@ describe('state.json', () => {
   it('writes a burst once, 50 ms after its last save, and lags at most a second behind a change that never quiets', () => {
     vi.useFakeTimers();
     try {
-      const file = path.join(tempDir(), 'state.json');
-      let writes = 0;
-      const generations = Object.assign([], { toJSON: () => (writes++, []) });
-      const store = new StateStore(file, pino({ level: 'silent' }));
-      const save = (index: number): void => store.save(() => ({ ...EMPTY_STATE, nextGenerationId: index, generations }));
+      const { store, save, writes, written } = countingStore();
       // A reload: changes at its spawn, when it serves 45 ms later, and at the old generation's exit 5 ms after that.
       save(1);
       vi.advanceTimersByTime(45);
@@ -39,22 +50,81 @@ describe('state.json', () => {
       vi.advanceTimersByTime(5);
       save(3);
       vi.advanceTimersByTime(49);
-      expect(writes).toBe(0);
+      expect(writes()).toBe(0);
       vi.advanceTimersByTime(1);
-      expect(writes).toBe(1);
-      expect(parseState(readFileSync(file, 'utf8')).nextGenerationId).toBe(3);
+      expect(writes()).toBe(1);
+      expect(written()).toBe(3);
       // A save every 30 ms for 2.5 s: written at 1 s and 2 s, then 50 ms after the last.
       for (let index = 0; index < 84; index++) {
         save(100 + index);
         vi.advanceTimersByTime(30);
       }
-      expect(writes).toBe(3);
+      expect(writes()).toBe(3);
       vi.advanceTimersByTime(20);
-      expect(writes).toBe(4);
-      expect(parseState(readFileSync(file, 'utf8')).nextGenerationId).toBe(183);
+      expect(writes()).toBe(4);
+      expect(written()).toBe(183);
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('writes what a reload saves once it ended, however long its start, and never more than a second late', () => {
+    vi.useFakeTimers();
+    try {
+      const { store, save, writes, written } = countingStore();
+      // A reload whose generation takes 300 ms to start: the checkpoint, then its spawn's change.
+      store.hold();
+      save(1);
+      store.settled();
+      expect(writes()).toBe(1);
+      save(2);
+      vi.advanceTimersByTime(300);
+      expect(writes()).toBe(1);
+      // It serves, the old generation is signalled: the reload ends, and the old one exits 5 ms later.
+      save(3);
+      store.release();
+      vi.advanceTimersByTime(5);
+      save(4);
+      vi.advanceTimersByTime(49);
+      expect(writes()).toBe(1);
+      vi.advanceTimersByTime(1);
+      expect(writes()).toBe(2);
+      expect(written()).toBe(4);
+      // A start of several seconds: written a second after the first change it held, then once the reload ended.
+      store.hold();
+      save(5);
+      vi.advanceTimersByTime(999);
+      expect(writes()).toBe(2);
+      vi.advanceTimersByTime(1);
+      expect(writes()).toBe(3);
+      save(6);
+      vi.advanceTimersByTime(2000);
+      expect(writes()).toBe(4);
+      store.release();
+      vi.advanceTimersByTime(1000);
+      expect(writes()).toBe(4);
+      expect(written()).toBe(6);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('reserves ids a checkpoint at a time: a spawn writes state.json only when its ids are not reserved on disk yet', () => {
+    const reservation = new IdReservation();
+    // The first spawn (generation 1 of reload 1: counters 2 and 2 once taken) always writes.
+    expect(reservation.needsCheckpoint({ generation: 2, reload: 2 })).toBe(true);
+    reservation.reserve({ generation: 2, reload: 2 });
+    expect(reservation.counters({ generation: 2, reload: 2 })).toEqual({ generation: 2 + RESERVED_IDS, reload: 2 + RESERVED_IDS });
+    // The next spawns up to the reserved ids write nothing of their own; every write keeps the counters ahead.
+    expect(reservation.needsCheckpoint({ generation: 2 + RESERVED_IDS, reload: 2 + RESERVED_IDS })).toBe(false);
+    expect(reservation.counters({ generation: 9, reload: 7 })).toEqual({ generation: 2 + RESERVED_IDS, reload: 2 + RESERVED_IDS });
+    // Past either counter (a reload that tried several generations uses more generation ids than reload ids): a write.
+    expect(reservation.needsCheckpoint({ generation: 3 + RESERVED_IDS, reload: 10 })).toBe(true);
+    expect(reservation.needsCheckpoint({ generation: 10, reload: 3 + RESERVED_IDS })).toBe(true);
+    // A failed checkpoint or a stop: nothing reserved, the counters are written exact, the next spawn writes again.
+    reservation.drop();
+    expect(reservation.counters({ generation: 9, reload: 7 })).toEqual({ generation: 9, reload: 7 });
+    expect(reservation.needsCheckpoint({ generation: 9, reload: 7 })).toBe(true);
   });
 
   it('keeps the generation about to start (pending): its id is never given out again, even when the counter was not yet written', () => {
