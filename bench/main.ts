@@ -80,7 +80,7 @@ const PLAN = {
       ['large (5 000 backends × 4 servers)', 5000, 30],
     ] as Array<[string, number, number]>,
     footprintReloads: 1000,
-    cpu: { small: 40, lean: 40, warmup: 40, certificates: 1000, certificateReloads: 20, certificateWarmup: 2 },
+    cpu: { small: 80, lean: 40, warmup: 40, certificates: 1000, certificateReloads: 20, certificateWarmup: 2 },
   },
   // Under 3 minutes on 2 cores: what a reload costs (CPU, live latency, keep-alive, HTTP/2); the full run has the rest.
   quick: {
