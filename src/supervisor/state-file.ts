@@ -32,9 +32,9 @@ export const RESERVED_IDS = 16;
  * generation that has it is spawned: a successor started after a crash at any instant then never gives one out again
  * (its socket path, its lines in the log and the history stay its own). A checkpoint writes them RESERVED_IDS ahead,
  * every later write keeps them there (`counters`), and the spawns of the next RESERVED_IDS reloads need no write of
- * their own: a write costs the daemon about 0.3 ms, and on ext4 the machine about 0.5 ms more, since replacing a
- * file by rename flushes the new one at once. A stop writes the counters exact again (`drop`); after a crash or an
- * upgrade, the successor's ids continue after the reserved ones.
+ * their own: a write is about a tenth of the daemon's CPU per reload, and on ext4 the machine pays about 0.5 ms more,
+ * since replacing a file by rename flushes the new one at once. A stop writes the counters exact again (`drop`);
+ * after a crash or an upgrade, the successor's ids continue after the reserved ones.
  */
 export class IdReservation {
   #reserved: Counters = { generation: 0, reload: 0 };
@@ -60,7 +60,7 @@ export class IdReservation {
   }
 }
 
-/** The state to persist, from the parts that own it; the counters as `reservation` keeps them ahead. */
+/** The state to persist, from the parts that own it; the counters as `reservation` keeps them ahead, if given. */
 export function snapshot(
   parts: {
     fleet: { nextId: number; records(): GenerationRecord[]; pending(): PendingGeneration | undefined };
@@ -68,12 +68,13 @@ export function snapshot(
     keeper: { recorded(): { pid: number; startTime: number } | undefined };
   },
   supervisor: NonNullable<PersistedState['supervisor']>,
-  reservation: IdReservation = new IdReservation(),
+  reservation?: IdReservation,
 ): PersistedState {
   const { fleet, history } = parts;
   const pending = fleet.pending();
   const keeper = parts.keeper.recorded();
-  const counters = reservation.counters({ generation: fleet.nextId, reload: history.nextId });
+  const next = { generation: fleet.nextId, reload: history.nextId };
+  const counters = reservation?.counters(next) ?? next;
   return {
     version: 1,
     nextGenerationId: counters.generation,
@@ -186,9 +187,8 @@ const MAX_LAG_MS = 1000;
  * successor finds a generation state.json does not name yet by what it runs. A reload thus costs one write, however
  * long its start, once it and the old generation's exit are done, and one reload in RESERVED_IDS a checkpoint before
  * its spawn (`settled`, IdReservation). The state is taken when the write happens (`save` gets how to take it), not
- * at every save. The write is synchronous: a few KiB to the
- * run dir cost less CPU as plain system calls than as six thread-pool round trips, and a checkpoint before a spawn is
- * then on disk when it returns.
+ * at every save. The write is synchronous: a few KiB to the run dir cost less CPU as plain system calls than as six
+ * thread-pool round trips, and a checkpoint before a spawn is then on disk when it returns.
  */
 export class StateStore {
   readonly #file: string;

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, watch, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { httpConfig, useSandbox, type Sandbox } from '../helpers/harness.js';
 import { Probe } from '../helpers/probe.js';
@@ -110,6 +110,40 @@ describe('reloads', () => {
     await expect.poll(() => probe.report.bodies['fixed'] ?? 0, { timeout: 10_000 }).toBeGreaterThan(10);
     const report = await probe.stop();
     expect(report.failed, JSON.stringify(report.failures)).toBe(0);
+  });
+
+  it('writes state.json once per reload, however long the new generation takes to start; the ids it gives out stay reserved on disk', async () => {
+    sandbox.writeConfig(httpConfig(port, 'one'));
+    // Every start lasts ≥ 300 ms: longer than state.json's 50 ms quiet time, shorter than its 1 s longest lag.
+    await sandbox.run(['--haproxy', OBSERVED], { HS_START_DELAY: '0.3' });
+    const file = path.join(sandbox.runDir, 'state.json');
+    const read = (): { nextGenerationId: number; nextReloadId: number; generations: Array<{ id: number; state: string }> } => JSON.parse(readFileSync(file, 'utf8'));
+    // Settled after the start: the generation it spawned is named, and the start's checkpoint reserved ids ahead.
+    await expect.poll(() => read().generations.some((generation) => generation.state === 'active'), { timeout: 5000 }).toBe(true);
+    const before = read();
+    expect(before.nextGenerationId).toBeGreaterThan(2);
+    expect(before.nextReloadId).toBeGreaterThan(2);
+    let writes = 0;
+    const watcher = watch(sandbox.runDir, (_event, name) => {
+      if (name === 'state.json') writes++;
+    });
+    try {
+      for (const body of ['two', 'three']) {
+        sandbox.writeConfig(httpConfig(port, body));
+        const result = JSON.parse((await sandbox.cli(['reload', '--json'])).stdout) as ReloadResult;
+        expect(result).toMatchObject({ ok: true, hitless: true });
+        expect(result.generation?.id).toBeLessThan(before.nextGenerationId);
+        expect(result.id).toBeLessThan(before.nextReloadId);
+        // The reload's write comes once the old generation exited (no connection holds it) and 50 ms passed.
+        await expect.poll(() => read().generations.find((generation) => generation.id === result.generation?.id)?.state, { timeout: 5000 }).toBe('active');
+        await expect.poll(() => read().generations.filter((generation) => generation.state !== 'exited').length, { timeout: 5000 }).toBe(1);
+      }
+    } finally {
+      watcher.close();
+    }
+    // No write while a start was under way, none for a checkpoint: one per reload.
+    expect(writes).toBe(2);
+    expect(read()).toMatchObject({ nextGenerationId: before.nextGenerationId, nextReloadId: before.nextReloadId });
   });
 
   it('reload-socket fails with a clear message when the new generation cannot take the sockets; reload falls back honestly', async () => {
