@@ -117,7 +117,8 @@ describe('reloads', () => {
     // Every start lasts ≥ 300 ms: longer than state.json's 50 ms quiet time, shorter than its 1 s longest lag.
     await sandbox.run(['--haproxy', OBSERVED], { HS_START_DELAY: '0.3' });
     const file = path.join(sandbox.runDir, 'state.json');
-    const read = (): { nextGenerationId: number; nextReloadId: number; generations: Array<{ id: number; state: string }> } => JSON.parse(readFileSync(file, 'utf8'));
+    type Persisted = { nextGenerationId: number; nextReloadId: number; generations: Array<{ id: number; state: string }> };
+    const read = (): Persisted => JSON.parse(readFileSync(file, 'utf8')) as Persisted;
     // Settled after the start: the generation it spawned is named, and the start's checkpoint reserved ids ahead.
     await expect.poll(() => read().generations.some((generation) => generation.state === 'active'), { timeout: 5000 }).toBe(true);
     const before = read();

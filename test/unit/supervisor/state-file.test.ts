@@ -9,7 +9,7 @@ import { EMPTY_STATE, IdReservation, loadState, parseState, RESERVED_IDS, StateS
 const tempDir = useTempDirs();
 
 /** A StateStore on a temp file that counts its writes; `save(n)` saves a state whose nextGenerationId is n, `written()` reads it back. */
-function countingStore(): { store: StateStore; save(index: number): void; writes(): number; written(): number } {
+function countingStore(): { store: StateStore; save: (index: number) => void; writes: () => number; written: () => number } {
   const file = path.join(tempDir(), 'state.json');
   let writes = 0;
   // Counts serializations, i.e. writes: JSON.stringify calls toJSON once per write.
@@ -42,7 +42,7 @@ describe('state.json', () => {
   it('writes a burst once, 50 ms after its last save, and lags at most a second behind a change that never quiets', () => {
     vi.useFakeTimers();
     try {
-      const { store, save, writes, written } = countingStore();
+      const { save, writes, written } = countingStore();
       // A reload: changes at its spawn, when it serves 45 ms later, and at the old generation's exit 5 ms after that.
       save(1);
       vi.advanceTimersByTime(45);
