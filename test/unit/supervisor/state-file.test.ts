@@ -23,6 +23,16 @@ function countingStore(): { store: StateStore; save: (index: number) => void; wr
   };
 }
 
+/** Runs `body` on vitest's fake timers, and back on real ones whatever happens. */
+function onFakeTimers(body: () => void): void {
+  vi.useFakeTimers();
+  try {
+    body();
+  } finally {
+    vi.useRealTimers();
+  }
+}
+
 describe('state.json', () => {
   it('collapses bursts of saves into few writes that end with the newest state', async () => {
     const file = path.join(tempDir(), 'state.json');
@@ -40,8 +50,7 @@ describe('state.json', () => {
   });
 
   it('writes a burst once, 50 ms after its last save, and lags at most a second behind a change that never quiets', () => {
-    vi.useFakeTimers();
-    try {
+    onFakeTimers(() => {
       const { save, writes, written } = countingStore();
       // A reload: changes at its spawn, when it serves 45 ms later, and at the old generation's exit 5 ms after that.
       save(1);
@@ -63,14 +72,11 @@ describe('state.json', () => {
       vi.advanceTimersByTime(20);
       expect(writes()).toBe(4);
       expect(written()).toBe(183);
-    } finally {
-      vi.useRealTimers();
-    }
+    });
   });
 
   it('writes what a reload saves once it ended, however long its start, and never more than a second late', () => {
-    vi.useFakeTimers();
-    try {
+    onFakeTimers(() => {
       const { store, save, writes, written } = countingStore();
       // A reload whose generation takes 300 ms to start: the checkpoint, then its spawn's change.
       store.hold();
@@ -104,9 +110,7 @@ describe('state.json', () => {
       vi.advanceTimersByTime(1000);
       expect(writes()).toBe(4);
       expect(written()).toBe(6);
-    } finally {
-      vi.useRealTimers();
-    }
+    });
   });
 
   it('reserves ids a checkpoint at a time: a spawn writes state.json only when its ids are not reserved on disk yet', () => {
