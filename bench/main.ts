@@ -12,6 +12,7 @@ import { cpuCounter, cpuPerReload, type CpuConfig } from './cpu.js';
 import { hungUnderLoad } from './hung.js';
 import { brokenReload } from './verify.js';
 import { ensureAb } from './tools.js';
+import { reloadTimeline } from './timeline.js';
 
 /**
  * npm run bench [-- --quick | --smoke] [--only SECTIONS] [--out DIR]   |   npm run bench -- --render bench/results/<date>.json
@@ -24,10 +25,10 @@ const args = process.argv.slice(2);
 const profile = args.includes('--smoke') ? 'smoke' : args.includes('--quick') ? 'quick' : 'full';
 const outIndex = args.indexOf('--out');
 const outDir = path.resolve(outIndex >= 0 ? (args[outIndex + 1] ?? 'bench/results') : 'bench/results');
-/** `--only load,racing,crash,latency,footprint`: just those sections (iterating on one figure); default all. */
+/** `--only load,timeline,racing,crash,latency,footprint`: just those sections (iterating on one figure); default all. */
 const onlyIndex = args.indexOf('--only');
 const only = onlyIndex >= 0 ? new Set((args[onlyIndex + 1] ?? '').split(',')) : undefined;
-const runs = (section: 'load' | 'racing' | 'crash' | 'hung' | 'verify' | 'latency' | 'footprint' | 'cpu'): boolean => only === undefined || only.has(section);
+const runs = (section: 'load' | 'timeline' | 'racing' | 'crash' | 'hung' | 'verify' | 'latency' | 'footprint' | 'cpu'): boolean => only === undefined || only.has(section);
 
 /** Every combination of clients, reload interval and keep-alive with ab; the probe (new connection each) too. */
 function matrix(seconds: number, headline: { requests: number; seconds: number }): Scenario[] {
@@ -81,6 +82,7 @@ const PLAN = {
     ] as Array<[string, number, number]>,
     footprintReloads: 1000,
     cpu: { small: 80, lean: 40, warmup: 40, certificates: 1000, certificateReloads: 20, certificateWarmup: 2 },
+    timeline: { rounds: 10, seconds: 5.5, intervalMs: 500 },
   },
   // Under 3 minutes on 2 cores: what a reload costs (CPU, live latency, keep-alive, HTTP/2); the full run has the rest.
   quick: {
@@ -93,6 +95,7 @@ const PLAN = {
     latency: [] as Array<[string, number, number]>,
     footprintReloads: 0,
     cpu: { small: 30, lean: 0, warmup: 40, certificates: 1000, certificateReloads: 5, certificateWarmup: 2 },
+    timeline: { rounds: 0, seconds: 0, intervalMs: 500 },
   },
   smoke: {
     scenarios: [
@@ -107,6 +110,7 @@ const PLAN = {
     latency: [['small (1 frontend)', 0, 3]] as Array<[string, number, number]>,
     footprintReloads: 5,
     cpu: { small: 3, lean: 0, warmup: 1, certificates: 0, certificateReloads: 0, certificateWarmup: 0 },
+    timeline: { rounds: 0, seconds: 0, intervalMs: 500 },
   },
 }[profile];
 
@@ -150,7 +154,7 @@ async function main(): Promise<void> {
       kernel: os.release(),
       cpuCounter: cpuCounter.name,
     },
-    command: `npm run bench${profile === 'full' ? '' : ` -- --${profile}`}`,
+    command: `npm run bench${[profile === 'full' ? '' : ` --${profile}`, only === undefined ? '' : ` --only ${[...only].join(',')}`].join('').replace(/^ /, ' -- ')}`,
     load: [],
     racing: [],
     crash: [],
@@ -185,6 +189,14 @@ async function main(): Promise<void> {
         result.load.push(await reloadUnderLoad(mode, scenario, PLAN.settleMs));
       }
     }
+    save();
+  }
+  if (runs('timeline') && PLAN.timeline.rounds > 0) {
+    const { rounds, seconds, intervalMs } = PLAN.timeline;
+    log(`reload timeline: ${rounds} turns of ${seconds} s per mode, a reload every ${intervalMs} ms`);
+    const rows = await reloadTimeline(['none', 'init-x', 'master-worker', 'supervisor-hup'], rounds, seconds, intervalMs);
+    if ('missing' in rows) log(`reload timeline skipped: ${rows.missing}`);
+    else result.timeline = { seconds, intervalMs, rows };
     save();
   }
   for (const mode of runs('racing') && PLAN.racing.rounds > 0 ? (['init-x', 'supervisor-cli'] as const) : []) {

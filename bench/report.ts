@@ -4,6 +4,7 @@ import { pairedDifference } from './stats.js';
 import type { CpuRow } from './cpu.js';
 import type { HungRow } from './hung.js';
 import type { VerifyRow } from './verify.js';
+import { TIMELINE_BIN_MS, type TimelineRow } from './timeline.js';
 import type { CrashRow, DependencyRow, FootprintRow, LatencyRow, LoadRow, RaceRow } from './sections.js';
 
 /** Everything one bench run measured. */
@@ -20,6 +21,8 @@ export type BenchResult = {
   cpu?: CpuRow[];
   hung?: HungRow[];
   verify?: VerifyRow[];
+  /** Reload under load, request by request (timeline.ts); absent when not run. */
+  timeline?: { seconds: number; intervalMs: number; rows: TimelineRow[] };
   /** How long the whole run took. */
   durationS?: number;
   /** Set when the run was interrupted (a signal or an error): what stopped it, and in which section. */
@@ -168,6 +171,15 @@ export function toMarkdown(result: BenchResult): string {
     }
     const first = result.load.find((candidate) => scenarioName(candidate) === scenario);
     if (first?.tls === true && SEED_001[first.concurrency] !== undefined) lines.push('', SEED_001[first.concurrency] ?? '');
+    lines.push('');
+  }
+  if (result.timeline !== undefined) {
+    const { seconds, intervalMs, rows } = result.timeline;
+    const bins = rows[0]?.bins.map((_, index) => `${index * TIMELINE_BIN_MS}–${(index + 1) * TIMELINE_BIN_MS} ms`) ?? [];
+    lines.push(`## Reload under load, request by request (c=100, a new connection per request, a reload every ${intervalMs} ms; ${rows[0]?.turns ?? 0} turns of ${seconds} s per mode)`, '');
+    lines.push(`p95 in ms of the requests started in each window after a reload was asked for, and from ${bins.length * TIMELINE_BIN_MS} ms on (steady). Excess: the latency above the steady median, summed over the requests of the first 200 ms, per reload (for no reloads, at the same times: the floor).`, '');
+    lines.push(`| mode | reloads | requests | failed | p95 ms, all | ${bins.join(' | ')} | steady | excess ms per reload |`, `|---|---:|---:|---:|---:|${bins.map(() => '---:|').join('')}---:|---:|`);
+    for (const row of rows) lines.push(`| ${MODE_LABELS[row.mode]} | ${row.mode === 'none' ? '-' : row.reloads} | ${row.requests} | ${row.failed} | ${row.p95Ms} | ${row.bins.join(' | ')} | ${row.steadyP95} | ${row.excessMsPerReload} |`);
     lines.push('');
   }
   if (result.racing.length > 0) {

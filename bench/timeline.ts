@@ -1,0 +1,138 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../test/helpers/os-probes.js';
+import { BENCH_MARKER, Subject, type Mode } from './subjects.js';
+
+/**
+ * Reload under load, request by request: where in a reload live latency goes up, and for how long. The client
+ * (timeline-client.c, compiled here with `cc`) records when each request started; each request is placed at its time
+ * since the last reload was asked for. `bins`: p95 of the requests started 0–20, 20–40, … 80–100 ms after it;
+ * `steadyP95`: of those started from 100 ms on, until the next one is near; `excessMsPerReload`: the latency above
+ * the steady median, summed over the requests of the first 200 ms, per reload (no reloads: the same sum at the times
+ * a reload would have been asked for, the floor of that figure).
+ */
+export type TimelineRow = { mode: Mode; turns: number; reloads: number; requests: number; failed: number; p95Ms: number; bins: number[]; steadyP95: number; excessMsPerReload: number };
+
+export const TIMELINE_BIN_MS = 20;
+const BINS = 5;
+const CONCURRENCY = 100;
+
+/** The client, built once per run into a temp dir; undefined (with the reason) when there is no C compiler. */
+function buildClient(dir: string): string | { missing: string } {
+  const source = path.resolve(import.meta.dirname, '../../bench/timeline-client.c');
+  const binary = path.join(dir, 'timeline-client');
+  try {
+    execFileSync('cc', ['-O2', '-o', binary, source], { stdio: 'pipe' });
+    return binary;
+  } catch (error) {
+    return { missing: `cc could not build ${source} (${(error as Error).message.split('\n')[0] ?? ''})` };
+  }
+}
+
+const percentile = (sorted: number[], q: number): number => Math.round((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0) * 100) / 100;
+
+/** The index of the last trigger at or before `at` (triggers ascending), or -1. */
+function lastAtOrBefore(triggers: number[], at: number): number {
+  let low = 0;
+  let high = triggers.length - 1;
+  let found = -1;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    if ((triggers[middle] ?? Infinity) <= at) {
+      found = middle;
+      low = middle + 1;
+    } else {
+      high = middle - 1;
+    }
+  }
+  return found;
+}
+
+/** A turn's requests: [ms since the last reload was asked for (-1 before the first), latency ms, ok]. */
+type Placed = Array<[number, number, boolean]>;
+
+/**
+ * The analysis of one mode's turns (exported for its unit test). `intervalMs`: the reload interval; requests started
+ * within 40 ms of the next trigger's time are left out of the steady figures (the next reload may have begun).
+ */
+export function analyse(mode: Mode, turns: number, reloads: number, placed: Placed, intervalMs: number): TimelineRow {
+  const latencies = (from: number, to: number): number[] => placed.filter(([since]) => since >= from && since < to).map(([, ms]) => ms).sort((a, b) => a - b);
+  const all = placed.map(([, ms]) => ms).sort((a, b) => a - b);
+  const steady = latencies(BINS * TIMELINE_BIN_MS, intervalMs - 40);
+  const median = percentile(steady, 0.5);
+  const excess = placed.filter(([since]) => since >= 0 && since < 200).reduce((sum, [, ms]) => sum + Math.max(0, ms - median), 0);
+  return {
+    mode,
+    turns,
+    reloads,
+    requests: placed.length,
+    failed: placed.filter(([, , ok]) => !ok).length,
+    p95Ms: percentile(all, 0.95),
+    bins: Array.from({ length: BINS }, (_, index) => percentile(latencies(index * TIMELINE_BIN_MS, (index + 1) * TIMELINE_BIN_MS), 0.95)),
+    steadyP95: percentile(steady, 0.95),
+    excessMsPerReload: reloads === 0 ? 0 : Math.round(excess / reloads),
+  };
+}
+
+/** Reads the client's output and places each request beside the turn's triggers (µs, CLOCK_MONOTONIC). */
+function place(file: string, triggers: number[]): Placed {
+  const placed: Placed = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line === '') continue;
+    const [start = 0, latency = 0, ok = 0] = line.split(' ').map(Number);
+    const index = lastAtOrBefore(triggers, start);
+    placed.push([index < 0 ? -1 : (start - (triggers[index] ?? 0)) / 1000, latency / 1000, ok === 1]);
+  }
+  return placed;
+}
+
+const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
+/**
+ * `modes` on the small HTTP config, all started at once and taking turns (as loadTakingTurns): `rounds` turns of
+ * `seconds` each per mode, a reload every `intervalMs` from one interval in, the last at least half an interval before
+ * the turn ends (equal reload counts).
+ */
+export async function reloadTimeline(modes: readonly Mode[], rounds: number, seconds: number, intervalMs: number): Promise<TimelineRow[] | { missing: string }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), BENCH_MARKER));
+  const subjects: Subject[] = [];
+  try {
+    const client = buildClient(dir);
+    if (typeof client !== 'string') return client;
+    for (const mode of modes) {
+      const subject = new Subject(mode, await freePort());
+      subjects.push(subject);
+      await subject.start();
+    }
+    const placed: Placed[] = subjects.map(() => []);
+    const reloads = subjects.map(() => 0);
+    for (let round = 0; round < rounds; round++) {
+      for (const [index, subject] of subjects.entries()) {
+        const file = path.join(dir, `turn-${index}.txt`);
+        const load = spawn(client, [String(subject.port), String(CONCURRENCY), String(seconds), file], { stdio: 'ignore' });
+        const exited = new Promise<void>((resolve, reject) => {
+          load.on('error', reject);
+          load.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`timeline client exited with ${code}`))));
+        });
+        const begun = monotonicUs();
+        const triggers: number[] = [];
+        await sleep(intervalMs);
+        while (monotonicUs() - begun <= seconds * 1e6 - (intervalMs * 1000) / 2) {
+          triggers.push(monotonicUs());
+          await subject.trigger();
+          await sleep(Math.max(0, intervalMs - (monotonicUs() - (triggers.at(-1) ?? 0)) / 1000));
+        }
+        await exited;
+        reloads[index] = (reloads[index] ?? 0) + triggers.length;
+        for (const request of place(file, triggers)) placed[index]?.push(request);
+      }
+    }
+    return subjects.map((subject, index) => analyse(subject.mode, rounds, reloads[index] ?? 0, placed[index] ?? [], intervalMs));
+  } finally {
+    for (const subject of subjects) await subject.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
