@@ -46,8 +46,25 @@ async function scenarioSubject(mode: Mode, scenario: Scenario): Promise<Subject>
 }
 
 /**
- * The load for `seconds` while the subject reloads every `intervalMs`: the first reload one interval in (the clients'
- * connections are up, as on a live site), then trigger, wait, sleep out the interval. Meanwhile master-worker's new
+ * Reloads `subject` every `intervalMs` while `going()`, for at most `seconds` from now: the first reload one interval
+ * in (the clients' connections are up, as on a live site), then trigger, wait, sleep out the interval. The last comes
+ * at least half an interval before the end: every mode then completes the same number of reloads (a trigger racing
+ * the end would count for a mode whose trigger returns at once and not for the others). `onTrigger` is told each
+ * trigger's moment, just before it.
+ */
+export async function reloadEvery(subject: Subject, intervalMs: number, seconds: number, going: () => boolean, onTrigger?: () => void): Promise<void> {
+  const lastAt = performance.now() + seconds * 1000 - intervalMs / 2;
+  await sleep(intervalMs);
+  while (going() && performance.now() <= lastAt) {
+    const started = performance.now();
+    onTrigger?.();
+    await subject.trigger();
+    await sleep(Math.max(0, intervalMs - (performance.now() - started)));
+  }
+}
+
+/**
+ * The load for `seconds` while the subject reloads every `intervalMs` (reloadEvery). Meanwhile master-worker's new
  * workers are counted (subjects.ts: its master drops a SIGUSR2 that arrives while it re-executes itself).
  */
 async function loadWhileReloading(subject: Subject, scenario: Scenario, seconds: number): Promise<LoadReport> {
@@ -55,18 +72,7 @@ async function loadWhileReloading(subject: Subject, scenario: Scenario, seconds:
   const budget = { ...scenario, seconds };
   const run = scenario.tool === 'ab' ? runAb(subject.port, budget) : scenario.tool === 'h2' ? runH2(subject.port, budget) : runProbe(subject.port, budget);
   const load = run.finally(() => (loading = false));
-  // The last reload comes at least half an interval before the load ends: every mode then completes the same number
-  // of reloads (a trigger racing the end would count for a mode whose trigger returns at once and not for the others).
-  const lastAt = performance.now() + seconds * 1000 - scenario.intervalMs / 2;
-  const reloading = (async () => {
-    if (subject.mode === 'none') return;
-    await sleep(scenario.intervalMs);
-    while (loading && performance.now() <= lastAt) {
-      const started = performance.now();
-      await subject.trigger();
-      await sleep(Math.max(0, scenario.intervalMs - (performance.now() - started)));
-    }
-  })();
+  const reloading = subject.mode === 'none' ? undefined : reloadEvery(subject, scenario.intervalMs, seconds, () => loading);
   const counting = subject.mode === 'master-worker' ? subject.countWorkers(() => loading) : undefined;
   const report = await load;
   await Promise.all([reloading, counting]);

@@ -2,8 +2,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../test/helpers/os-probes.js';
+import { reloadEvery } from './sections.js';
 import { BENCH_MARKER, Subject, type Mode } from './subjects.js';
 
 /**
@@ -117,14 +117,9 @@ export async function reloadTimeline(modes: readonly Mode[], rounds: number, sec
           load.on('error', reject);
           load.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`timeline client exited with ${code}`))));
         });
-        const begun = monotonicUs();
         const triggers: number[] = [];
-        await sleep(intervalMs);
-        while (monotonicUs() - begun <= seconds * 1e6 - (intervalMs * 1000) / 2) {
-          triggers.push(monotonicUs());
-          await subject.trigger();
-          await sleep(Math.max(0, intervalMs - (monotonicUs() - (triggers.at(-1) ?? 0)) / 1000));
-        }
+        // Every mode, no reloads included: its "triggers" are the times a reload would have been asked for.
+        await reloadEvery(subject, intervalMs, seconds, () => true, () => triggers.push(monotonicUs()));
         await exited;
         reloads[index] = (reloads[index] ?? 0) + triggers.length;
         for (const request of place(file, triggers)) placed[index]?.push(request);
