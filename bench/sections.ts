@@ -7,7 +7,7 @@ import { sendRequest } from '../src/control/client.js';
 import { haproxyPids } from '../test/helpers/haproxy-processes.js';
 import { freePort } from '../test/helpers/os-probes.js';
 import { Probe } from '../test/helpers/probe.js';
-import { summarize, type Summary } from './stats.js';
+import { quantile, summarize, type Summary } from './stats.js';
 import { runAb, runH2, runProbe, type LoadReport } from './tools.js';
 import { CLI, largeConfig, manyCertificatesConfig, MODES, smallConfig, Subject, type Mode } from './subjects.js';
 
@@ -119,7 +119,7 @@ export function combine(reports: LoadReport[]): LoadReport {
   const first = reports[0];
   if (first === undefined) throw new Error('no load report to combine');
   if (reports.length === 1) return first;
-  const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+  const median = (values: number[]): number => quantile([...values].sort((a, b) => a - b), 0.5);
   const requests = reports.reduce((sum, report) => sum + report.requests, 0);
   const failures: Record<string, number> = {};
   for (const report of reports) for (const [kind, count] of Object.entries(report.failures)) failures[kind] = (failures[kind] ?? 0) + count;

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../test/helpers/os-probes.js';
 import { reloadEvery } from './sections.js';
+import { quantile } from './stats.js';
 import { BENCH_MARKER, Subject, type Mode } from './subjects.js';
 
 /**
@@ -32,7 +33,7 @@ function buildClient(dir: string): string | { missing: string } {
   }
 }
 
-const percentile = (sorted: number[], q: number): number => Math.round((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0) * 100) / 100;
+const percentile = (sorted: number[], q: number): number => Math.round(quantile(sorted, q) * 100) / 100;
 
 /** The index of the last trigger at or before `at` (triggers ascending), or -1. */
 function lastAtOrBefore(triggers: number[], at: number): number {
