@@ -28,6 +28,8 @@ const outDir = path.resolve(outIndex >= 0 ? (args[outIndex + 1] ?? 'bench/result
 /** `--only load,timeline,racing,crash,latency,footprint`: just those sections (iterating on one figure); default all. */
 const onlyIndex = args.indexOf('--only');
 const only = onlyIndex >= 0 ? new Set((args[onlyIndex + 1] ?? '').split(',')) : undefined;
+/** The run's own flags, as its results name the command. */
+const flags = [...(profile === 'full' ? [] : [`--${profile}`]), ...(only === undefined ? [] : ['--only', [...only].join(',')])];
 const runs = (section: 'load' | 'timeline' | 'racing' | 'crash' | 'hung' | 'verify' | 'latency' | 'footprint' | 'cpu'): boolean => only === undefined || only.has(section);
 
 /** Every combination of clients, reload interval and keep-alive with ab; the probe (new connection each) too. */
@@ -154,7 +156,7 @@ async function main(): Promise<void> {
       kernel: os.release(),
       cpuCounter: cpuCounter.name,
     },
-    command: `npm run bench${[profile === 'full' ? '' : ` --${profile}`, only === undefined ? '' : ` --only ${[...only].join(',')}`].join('').replace(/^ /, ' -- ')}`,
+    command: ['npm run bench', ...(flags.length === 0 ? [] : ['--', ...flags])].join(' '),
     load: [],
     racing: [],
     crash: [],

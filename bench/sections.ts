@@ -85,22 +85,43 @@ export async function reloadUnderLoad(mode: Mode, scenario: Scenario, settleMs: 
 }
 
 /**
- * The same load against every mode, taking turns: all subjects run at once (idle but for their turn), and the
- * scenario's time is cut into `rounds` turns per mode, so that whatever else the machine does at some moment falls on
- * every mode alike. Counts add up over the turns; latency percentiles are the median of the turns'.
+ * Every mode's subject (`subjectFor`) started, all running at once and idle but for their turn; then `rounds` rounds
+ * in which each takes its `turn`, so that whatever else the machine does at some moment falls on every mode alike;
+ * then `finish`, while they still run. Every subject made is stopped, whatever happens.
  */
-export async function loadTakingTurns(modes: readonly Mode[], scenario: Scenario, rounds: number, settleMs: number): Promise<LoadRow[]> {
+export async function takingTurns<T>(
+  modes: readonly Mode[],
+  subjectFor: (mode: Mode) => Promise<Subject>,
+  rounds: number,
+  turn: (subject: Subject, index: number) => Promise<void>,
+  finish: (subjects: Subject[]) => Promise<T>,
+): Promise<T> {
   const subjects: Subject[] = [];
   try {
     for (const mode of modes) {
-      const subject = await scenarioSubject(mode, scenario);
+      const subject = await subjectFor(mode);
       subjects.push(subject);
       await subject.start();
     }
-    const reports: LoadReport[][] = subjects.map(() => []);
     for (let round = 0; round < rounds; round++) {
-      for (const [index, subject] of subjects.entries()) reports[index]?.push(await loadWhileReloading(subject, scenario, scenario.seconds / rounds));
+      for (const [index, subject] of subjects.entries()) await turn(subject, index);
     }
+    return await finish(subjects);
+  } finally {
+    for (const subject of subjects) await subject.stop();
+  }
+}
+
+/**
+ * The same load against every mode, taking turns (takingTurns): the scenario's time is cut into `rounds` turns per
+ * mode. Counts add up over the turns; latency percentiles are the median of the turns'.
+ */
+export async function loadTakingTurns(modes: readonly Mode[], scenario: Scenario, rounds: number, settleMs: number): Promise<LoadRow[]> {
+  const reports: LoadReport[][] = modes.map(() => []);
+  const turn = async (subject: Subject, index: number): Promise<void> => {
+    reports[index]?.push(await loadWhileReloading(subject, scenario, scenario.seconds / rounds));
+  };
+  return takingTurns(modes, (mode) => scenarioSubject(mode, scenario), rounds, turn, async (subjects) => {
     await sleep(settleMs); // "haproxy processes still alive N s after the load"
     const rows: LoadRow[] = [];
     for (const [index, subject] of subjects.entries()) {
@@ -109,9 +130,7 @@ export async function loadTakingTurns(modes: readonly Mode[], scenario: Scenario
       rows.push(row);
     }
     return rows;
-  } finally {
-    for (const subject of subjects) await subject.stop();
-  }
+  });
 }
 
 /** Several turns' reports as one: counts added, the mean weighted by requests, percentiles the median of the turns'. */

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../test/helpers/os-probes.js';
-import { reloadEvery } from './sections.js';
+import { reloadEvery, takingTurns } from './sections.js';
 import { quantile } from './stats.js';
 import { BENCH_MARKER, Subject, type Mode } from './subjects.js';
 
@@ -93,42 +93,35 @@ function place(file: string, triggers: number[]): Placed {
 const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
 
 /**
- * `modes` on the small HTTP config, all started at once and taking turns (as loadTakingTurns): `rounds` turns of
- * `seconds` each per mode, a reload every `intervalMs` from one interval in, the last at least half an interval before
- * the turn ends (equal reload counts).
+ * `modes` on the small HTTP config, taking turns (takingTurns): `rounds` turns of `seconds` each per mode, a reload
+ * every `intervalMs` (reloadEvery: equal reload counts).
  */
 export async function reloadTimeline(modes: readonly Mode[], rounds: number, seconds: number, intervalMs: number): Promise<TimelineRow[] | { missing: string }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), BENCH_MARKER));
-  const subjects: Subject[] = [];
   try {
     const client = buildClient(dir);
     if (typeof client !== 'string') return client;
-    for (const mode of modes) {
-      const subject = new Subject(mode, await freePort());
-      subjects.push(subject);
-      await subject.start();
-    }
-    const placed: Placed[] = subjects.map(() => []);
-    const reloads = subjects.map(() => 0);
-    for (let round = 0; round < rounds; round++) {
-      for (const [index, subject] of subjects.entries()) {
-        const file = path.join(dir, `turn-${index}.txt`);
-        const load = spawn(client, [String(subject.port), String(CONCURRENCY), String(seconds), file], { stdio: 'ignore' });
-        const exited = new Promise<void>((resolve, reject) => {
-          load.on('error', reject);
-          load.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`timeline client exited with ${code}`))));
-        });
-        const triggers: number[] = [];
-        // Every mode, no reloads included: its "triggers" are the times a reload would have been asked for.
-        await reloadEvery(subject, intervalMs, seconds, () => true, () => triggers.push(monotonicUs()));
-        await exited;
-        reloads[index] = (reloads[index] ?? 0) + triggers.length;
-        for (const request of place(file, triggers)) placed[index]?.push(request);
-      }
-    }
-    return subjects.map((subject, index) => analyse(subject.mode, rounds, reloads[index] ?? 0, placed[index] ?? [], intervalMs));
+    const placed: Placed[] = modes.map(() => []);
+    const reloads = modes.map(() => 0);
+    const turn = async (subject: Subject, index: number): Promise<void> => {
+      const file = path.join(dir, `turn-${index}.txt`);
+      const load = spawn(client, [String(subject.port), String(CONCURRENCY), String(seconds), file], { stdio: 'ignore' });
+      const exited = new Promise<void>((resolve, reject) => {
+        load.on('error', reject);
+        load.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`timeline client exited with ${code}`))));
+      });
+      const triggers: number[] = [];
+      // Every mode, no reloads included: its "triggers" are the times a reload would have been asked for.
+      await reloadEvery(subject, intervalMs, seconds, () => true, () => triggers.push(monotonicUs()));
+      await exited;
+      reloads[index] = (reloads[index] ?? 0) + triggers.length;
+      for (const request of place(file, triggers)) placed[index]?.push(request);
+    };
+    const subjectFor = async (mode: Mode): Promise<Subject> => new Subject(mode, await freePort());
+    return await takingTurns(modes, subjectFor, rounds, turn, (subjects) =>
+      Promise.resolve(subjects.map((subject, index) => analyse(subject.mode, rounds, reloads[index] ?? 0, placed[index] ?? [], intervalMs))),
+    );
   } finally {
-    for (const subject of subjects) await subject.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
