@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { haproxyPids } from '../test/helpers/haproxy-processes.js';
 import { freePort } from '../test/helpers/os-probes.js';
 import { summarize, type Summary } from './stats.js';
-import { Subject, type Mode } from './subjects.js';
+import { startAll, Subject, type Mode } from './subjects.js';
 
 /**
  * CPU per reload of one mode on one config: every process on the machine, less the bench's own and the idle rate.
@@ -58,6 +58,9 @@ function reading(): { at: number; busy: number } {
   return { at: performance.now(), busy: machineBusyMs() - ownMs() };
 }
 
+/** Reloads not measured first for a mode that is not the supervisor: its caches are warm after these. */
+const HAPROXY_WARMUP = 2;
+
 /** How long a reload's window stays open after its old process exited (the idle rate is subtracted for it). */
 const TAIL_MS = 100;
 
@@ -97,9 +100,10 @@ async function reloadOnce(subject: Subject): Promise<number> {
  * the old one has exited, then TAIL_MS more. A reload's CPU is the machine's busy time over its window (every process:
  * haproxy, the supervisor, its CLI, init-script shells), less this process's own and less the idle rate measured just
  * before.
- * Taking turns spreads the machine's own noise over every mode alike. Each mode first reloads `warmup` times, not
- * measured: what is measured is a reload of a running installation, not the first ones after a start (V8 compiles the
- * supervisor's reload path over its first few dozen reloads, which then cost it 1.5–2 ms more each: a start-up cost).
+ * Taking turns spreads the machine's own noise over every mode alike. The supervisor's modes first reload `warmup`
+ * times, not measured: what is measured is a reload of a running installation, not the first ones after a start (V8
+ * compiles the supervisor's reload path over its first few dozen reloads, which then cost it 1.5–2 ms more each: a
+ * start-up cost). The other modes start a new haproxy per reload and warm up in HAPROXY_WARMUP reloads.
  */
 export async function cpuPerReload(modes: readonly Mode[], configName: string, config: CpuConfig | undefined, reloads: number, warmup: number): Promise<CpuRow[]> {
   const subjects: Subject[] = [];
@@ -109,15 +113,22 @@ export async function cpuPerReload(modes: readonly Mode[], configName: string, c
       const subject = new Subject(mode, port, undefined, config?.tls === true);
       subjects.push(subject);
       if (config !== undefined) writeFileSync(subject.config, config.text(port, subject.dir));
-      await subject.start();
     }
+    await startAll(subjects);
     // Reloads not measured first, in turns like the measured ones: caches warm up alike (the supervisor's watch reads
     // each referenced file once, as its start does with files older than a second), and V8 compiles the reload path.
+    // That compilation is the supervisor's alone: a mode that runs a new haproxy (and shell) per reload has nothing
+    // to compile, and warms its caches in HAPROXY_WARMUP reloads.
+    const warmupOf = (subject: Subject): number => Math.max(1, subject.mode.startsWith('supervisor') ? warmup : Math.min(warmup, HAPROXY_WARMUP));
     await sleep(1200);
-    for (let round = 0; round < Math.max(1, warmup); round++) for (const subject of subjects) await reloadOnce(subject);
-    await sleep(1000);
+    for (let round = 0; round < Math.max(...subjects.map(warmupOf)); round++) {
+      for (const subject of subjects) if (round < warmupOf(subject)) await reloadOnce(subject);
+    }
+    // The last warm-up's after-work (TAIL_MS) is over well before the idle rate is read. A second of it is enough:
+    // idle, this machine's counter moves by about 8 µs per ms, 1–2 ms over a reload's window.
+    await sleep(500);
     const idleStart = reading();
-    await sleep(2000);
+    await sleep(1000);
     const idleEnd = reading();
     const idleRate = (idleEnd.busy - idleStart.busy) / (idleEnd.at - idleStart.at);
     const cpu: number[][] = subjects.map(() => []);
@@ -137,7 +148,7 @@ export async function cpuPerReload(modes: readonly Mode[], configName: string, c
       mode: subject.mode,
       config: configName,
       reloads,
-      warmup: Math.max(1, warmup),
+      warmup: warmupOf(subject),
       cpuMsPerReload: Math.round(((cpu[index] ?? []).reduce((sum, ms) => sum + ms, 0) / reloads) * 10) / 10,
       cpuMs: (cpu[index] ?? []).map((ms) => Math.round(ms * 10) / 10),
       wallMs: summarize(walls[index] ?? []),

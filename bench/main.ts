@@ -96,7 +96,7 @@ const PLAN = {
     hungWaitMs: 0,
     latency: [] as Array<[string, number, number]>,
     footprintReloads: 0,
-    cpu: { small: 30, lean: 0, warmup: 40, certificates: 1000, certificateReloads: 5, certificateWarmup: 2 },
+    cpu: { small: 30, lean: 0, warmup: 40, certificates: 1000, certificateReloads: 5, certificateWarmup: 1 },
     timeline: { rounds: 0, seconds: 0, intervalMs: 500 },
   },
   smoke: {
@@ -233,7 +233,7 @@ async function main(): Promise<void> {
   const certificates = { text: (port: number, dir: string) => manyCertificatesConfig(port, dir, PLAN.cpu.certificates), tls: true };
   if (PLAN.cpu.certificates > 0) cpuConfigs.push([`${PLAN.cpu.certificates} TLS certificates`, certificates, PLAN.cpu.certificateReloads, PLAN.cpu.certificateWarmup]);
   for (const [name, config, reloads, warmup] of runs('cpu') ? cpuConfigs : []) {
-    log(`cpu per reload: ${name}, ${cpuModes.join(', ')} taking turns, ${warmup} reloads each not measured, then ${reloads}`);
+    log(`cpu per reload: ${name}, ${cpuModes.join(', ')} taking turns, ${reloads} reloads each (the supervisor's after ${warmup} not measured)`);
     result.cpu?.push(...(await cpuPerReload(cpuModes, name, config, reloads, warmup)));
     save();
   }

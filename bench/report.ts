@@ -216,15 +216,14 @@ export function toMarkdown(result: BenchResult): string {
   }
   if ((result.cpu ?? []).length > 0) {
     lines.push('## CPU per reload (every process on the machine, no traffic; each reload waited for until the old process exited)', '');
-    lines.push('| config | mode | reloads | CPU ms per reload | vs the init script, same rounds (95 % CI) | wall ms median | p95 |', '|---|---|---:|---:|---:|---:|---:|');
+    lines.push('| config | mode | reloads not measured, then measured | CPU ms per reload | vs the init script, same rounds (95 % CI) | wall ms median | p95 |', '|---|---|---:|---:|---:|---:|---:|');
     for (const row of result.cpu ?? []) {
       const init = result.cpu?.find((other) => other.config === row.config && other.mode === 'init-x');
       const difference = init === undefined || init === row ? '' : versus(init, row).text;
-      lines.push(`| ${row.config} | ${MODE_LABELS[row.mode]} | ${row.reloads} | ${row.cpuMsPerReload} | ${difference} | ${row.wallMs.median} | ${row.wallMs.p95} |`);
+      lines.push(`| ${row.config} | ${MODE_LABELS[row.mode]} | ${row.warmup ?? 1}, ${row.reloads} | ${row.cpuMsPerReload} | ${difference} | ${row.wallMs.median} | ${row.wallMs.p95} |`);
     }
     const counter = result.machine.cpuCounter === undefined ? '' : ` CPU time read from ${result.machine.cpuCounter}.`;
-    const warmups = [...new Set((result.cpu ?? []).map((row) => `${row.config}: ${row.warmup ?? 1}`))].join(', ');
-    lines.push('', `Each round reloads every mode once, in turn; a mode's difference is its CPU minus the init script's over the same rounds, with the 95 % confidence interval of that mean (machine noise shows as its width). Reloads of each mode not measured first, in the same turns (V8 compiles the supervisor's reload path over its first few dozen reloads after a start): ${warmups}.${counter}`, '');
+    lines.push('', `Each round reloads every mode once, in turn; a mode's difference is its CPU minus the init script's over the same rounds, with the 95 % confidence interval of that mean (machine noise shows as its width). The reloads not measured come first, in the same turns: V8 compiles the supervisor's reload path over its first few dozen reloads after a start, and a mode that starts a new haproxy per reload only warms its caches.${counter}`, '');
   }
   if (result.latency.length > 0) {
     lines.push('## Reload latency (ms)', '', '| config | measured | n | min | median | p95 |', '|---|---|---:|---:|---:|---:|');

@@ -9,7 +9,7 @@ import { freePort } from '../test/helpers/os-probes.js';
 import { Probe } from '../test/helpers/probe.js';
 import { quantile, summarize, type Summary } from './stats.js';
 import { runAb, runH2, runProbe, type LoadReport } from './tools.js';
-import { CLI, largeConfig, manyCertificatesConfig, MODES, smallConfig, Subject, type Mode } from './subjects.js';
+import { CLI, largeConfig, manyCertificatesConfig, MODES, smallConfig, startAll, Subject, type Mode } from './subjects.js';
 
 
 /**
@@ -98,11 +98,8 @@ export async function takingTurns<T>(
 ): Promise<T> {
   const subjects: Subject[] = [];
   try {
-    for (const mode of modes) {
-      const subject = await subjectFor(mode);
-      subjects.push(subject);
-      await subject.start();
-    }
+    for (const mode of modes) subjects.push(await subjectFor(mode));
+    await startAll(subjects);
     for (let round = 0; round < rounds; round++) {
       for (const [index, subject] of subjects.entries()) await turn(subject, index);
     }

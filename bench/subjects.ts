@@ -77,6 +77,15 @@ export function largeConfig(port: number, dir: string, backends: number): string
 /** The temp dirs of the subjects not stopped yet (an interrupted run removes them once their processes are gone). */
 export const liveSubjectDirs = new Set<string>();
 
+/**
+ * Starts the subjects side by side (a supervisor's start takes a second, one with many certificates several). Every
+ * start is waited for before a failed one is reported, so that the caller's clean-up stops what did start.
+ */
+export async function startAll(subjects: readonly Subject[]): Promise<void> {
+  const failed = (await Promise.allSettled(subjects.map((subject) => subject.start()))).find((outcome) => outcome.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+}
+
 /** One way of running haproxy, in its own temp dir. */
 export class Subject {
   readonly mode: Mode;
