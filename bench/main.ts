@@ -96,7 +96,9 @@ const PLAN = {
     hungWaitMs: 0,
     latency: [] as Array<[string, number, number]>,
     footprintReloads: 0,
-    cpu: { small: 30, lean: 0, warmup: 40, certificates: 1000, certificateReloads: 5, certificateWarmup: 1 },
+    // 500 certificates rather than the full run's 1 000: a start then takes half a second, not one, and the fixed part
+    // of a reload weighs twice as much against the raw `-D -x -sf` (the 1.1× target is the harder for it).
+    cpu: { small: 30, lean: 0, warmup: 40, certificates: 500, certificateReloads: 5, certificateWarmup: 1 },
     timeline: { rounds: 0, seconds: 0, intervalMs: 500 },
   },
   smoke: {
