@@ -117,15 +117,13 @@ export async function cpuPerReload(modes: readonly Mode[], configName: string, c
     await startAll(subjects);
     // Reloads not measured first, in turns like the measured ones: caches warm up alike (the supervisor's watch reads
     // each referenced file once, as its start does with files older than a second), and V8 compiles the reload path.
-    // That compilation is the supervisor's alone: a mode that runs a new haproxy (and shell) per reload has nothing
-    // to compile, and warms its caches in HAPROXY_WARMUP reloads.
     const warmupOf = (subject: Subject): number => Math.max(1, subject.mode.startsWith('supervisor') ? warmup : Math.min(warmup, HAPROXY_WARMUP));
     await sleep(1200);
     for (let round = 0; round < Math.max(...subjects.map(warmupOf)); round++) {
       for (const subject of subjects) if (round < warmupOf(subject)) await reloadOnce(subject);
     }
     // The last warm-up's after-work (TAIL_MS) is over well before the idle rate is read. A second of it is enough:
-    // idle, this machine's counter moves by about 8 µs per ms, 1–2 ms over a reload's window.
+    // idle, the counter moved by about 8 µs per ms on 2 cores (2026-12-02), 1–2 ms over a reload's window.
     await sleep(500);
     const idleStart = reading();
     await sleep(1000);
