@@ -1,9 +1,9 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { haproxyPids } from '../test/helpers/haproxy-processes.js';
 import { freePort } from '../test/helpers/os-probes.js';
 import { summarize, type Summary } from './stats.js';
-import { startAll, Subject, type Mode } from './subjects.js';
+import { Subject, withSubjects, type Mode } from './subjects.js';
 
 /**
  * CPU per reload of one mode on one config: every process on the machine, less the bench's own and the idle rate.
@@ -106,15 +106,11 @@ async function reloadOnce(subject: Subject): Promise<number> {
  * start-up cost). The other modes start a new haproxy per reload and warm up in HAPROXY_WARMUP reloads.
  */
 export async function cpuPerReload(modes: readonly Mode[], configName: string, config: CpuConfig | undefined, reloads: number, warmup: number): Promise<CpuRow[]> {
-  const subjects: Subject[] = [];
-  try {
-    for (const mode of modes) {
-      const port = await freePort();
-      const subject = new Subject(mode, port, undefined, config?.tls === true);
-      subjects.push(subject);
-      if (config !== undefined) writeFileSync(subject.config, config.text(port, subject.dir));
-    }
-    await startAll(subjects);
+  const subjectFor = async (mode: Mode): Promise<Subject> => {
+    const port = await freePort();
+    return new Subject(mode, port, config === undefined ? undefined : (dir) => config.text(port, dir), config?.tls === true);
+  };
+  return withSubjects(modes, subjectFor, async (subjects) => {
     // Reloads not measured first, in turns like the measured ones: caches warm up alike (the supervisor's watch reads
     // each referenced file once, as its start does with files older than a second), and V8 compiles the reload path.
     const warmupOf = (subject: Subject): number => Math.max(1, subject.mode.startsWith('supervisor') ? warmup : Math.min(warmup, HAPROXY_WARMUP));
@@ -151,7 +147,5 @@ export async function cpuPerReload(modes: readonly Mode[], configName: string, c
       cpuMs: (cpu[index] ?? []).map((ms) => Math.round(ms * 10) / 10),
       wallMs: summarize(walls[index] ?? []),
     }));
-  } finally {
-    for (const subject of subjects) await subject.stop();
-  }
+  });
 }

@@ -49,6 +49,9 @@ function matrix(seconds: number, headline: { requests: number; seconds: number }
   return scenarios;
 }
 
+/** The ways to reload compared side by side: the init script, master-worker and the supervisor by SIGHUP. */
+const RELOADING = ['init-x', 'master-worker', 'supervisor-hup'] as const;
+
 /**
  * What reloads cost live traffic, side by side (issue 19): latency at equal reload counts (a reload every 500 ms,
  * which every mode completes) over HTTP and TLS; keep-alive clients with a reload every 50 ms, with the recommended
@@ -56,8 +59,8 @@ function matrix(seconds: number, headline: { requests: number; seconds: number }
  * equal counts and (`everyFast`) every 200 ms.
  */
 function liveTraffic(seconds: number, options: { withoutOption: boolean; everyFast: boolean; http: boolean; cli: boolean }): Scenario[] {
-  const anchors: Mode[] = ['none', 'init-x', 'master-worker', 'supervisor-hup'];
-  const reloading: Mode[] = ['init-x', 'master-worker', 'supervisor-hup'];
+  const anchors: Mode[] = ['none', ...RELOADING];
+  const reloading: Mode[] = [...RELOADING];
   const scenarios: Scenario[] = [];
   for (const tls of options.http ? [false, true] : [true]) {
     scenarios.push({ tool: 'ab', concurrency: 100, intervalMs: 500, keepAlive: false, requests: 5_000_000, seconds, tls, equalCounts: true, modes: options.cli ? [...anchors, 'supervisor-cli'] : anchors });
@@ -198,7 +201,7 @@ async function main(): Promise<void> {
   if (runs('timeline') && PLAN.timeline.rounds > 0) {
     const { rounds, seconds, intervalMs } = PLAN.timeline;
     log(`reload timeline: ${rounds} turns of ${seconds} s per mode, a reload every ${intervalMs} ms`);
-    const rows = await reloadTimeline(['none', 'init-x', 'master-worker', 'supervisor-hup'], rounds, seconds, intervalMs);
+    const rows = await reloadTimeline(['none', ...RELOADING], rounds, seconds, intervalMs);
     if ('missing' in rows) log(`reload timeline skipped: ${rows.missing}`);
     else result.timeline = { seconds, intervalMs, rows };
     save();
@@ -225,7 +228,7 @@ async function main(): Promise<void> {
   }
   save();
   // The CLI's own start (a Node process per reload, about 100 ms of CPU) is in the full run; quick keeps to the targets.
-  const cpuModes = { smoke: ['init-x', 'supervisor-hup'] as const, quick: ['init-x', 'master-worker', 'supervisor-hup'] as const, full: ['init-x', 'master-worker', 'supervisor-hup', 'supervisor-cli'] as const }[profile];
+  const cpuModes = { smoke: ['init-x', 'supervisor-hup'] as const, quick: RELOADING, full: [...RELOADING, 'supervisor-cli'] as const }[profile];
   // [name, config, measured reloads, reloads not measured first] (a start with many certificates takes a second).
   const cpuConfigs: Array<[string, CpuConfig | undefined, number, number]> = [['small (1 frontend)', undefined, PLAN.cpu.small, PLAN.cpu.warmup]];
   // The same config without the system CA bundle haproxy loads at every start for its HTTP client (README: "What a

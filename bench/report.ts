@@ -145,7 +145,8 @@ function liveTrafficTargets(result: BenchResult): TargetRow[] {
   if (hung !== undefined) rows.push({ target: 'SIGSTOP of the active generation: 0 failed once the replacement serves', measured: hung.recovered ? `${hung.failedAfter} of ${hung.requestsAfter}, serving again after ${hung.recoveryMs} ms` : 'never answered again', met: hung.recovered && hung.failedAfter === 0 });
   const broken = result.verify?.find((row) => row.mode === 'supervisor-cli');
   if (broken !== undefined) rows.push({ target: 'a valid config that breaks its backend is rolled back; 0 failed after the roll back', measured: `${broken.outcome}; ${broken.failed} failed in the window, ${broken.failedAfterReturn} after`, met: broken.outcome.startsWith('rolled back') && broken.failedAfterReturn === 0 });
-  if (result.durationS !== undefined && result.command.includes('--quick')) rows.push({ target: '`npm run bench -- --quick` ≤ 3 minutes', measured: `${Math.round(result.durationS)} s`, met: result.durationS <= 180 });
+  // A whole quick run only: `--only` runs a part of it.
+  if (result.durationS !== undefined && result.command.includes('--quick') && !result.command.includes('--only')) rows.push({ target: '`npm run bench -- --quick` ≤ 3 minutes', measured: `${Math.round(result.durationS)} s`, met: result.durationS <= 180 });
   return rows;
 }
 

@@ -9,7 +9,7 @@ import { freePort } from '../test/helpers/os-probes.js';
 import { Probe } from '../test/helpers/probe.js';
 import { quantile, summarize, type Summary } from './stats.js';
 import { runAb, runH2, runProbe, type LoadReport } from './tools.js';
-import { CLI, largeConfig, manyCertificatesConfig, MODES, smallConfig, startAll, Subject, type Mode } from './subjects.js';
+import { CLI, largeConfig, manyCertificatesConfig, MODES, smallConfig, Subject, withSubjects, type Mode } from './subjects.js';
 
 
 /**
@@ -85,9 +85,9 @@ export async function reloadUnderLoad(mode: Mode, scenario: Scenario, settleMs: 
 }
 
 /**
- * Every mode's subject (`subjectFor`) started, all running at once and idle but for their turn; then `rounds` rounds
- * in which each takes its `turn`, so that whatever else the machine does at some moment falls on every mode alike;
- * then `finish`, while they still run. Every subject made is stopped, whatever happens.
+ * Every mode's subject running at once (withSubjects), idle but for its turn: `rounds` rounds in which each takes its
+ * `turn`, so that whatever else the machine does at some moment falls on every mode alike; then `finish`, while they
+ * still run.
  */
 export async function takingTurns<T>(
   modes: readonly Mode[],
@@ -96,17 +96,12 @@ export async function takingTurns<T>(
   turn: (subject: Subject, index: number) => Promise<void>,
   finish: (subjects: Subject[]) => Promise<T>,
 ): Promise<T> {
-  const subjects: Subject[] = [];
-  try {
-    for (const mode of modes) subjects.push(await subjectFor(mode));
-    await startAll(subjects);
+  return withSubjects(modes, subjectFor, async (subjects) => {
     for (let round = 0; round < rounds; round++) {
       for (const [index, subject] of subjects.entries()) await turn(subject, index);
     }
-    return await finish(subjects);
-  } finally {
-    for (const subject of subjects) await subject.stop();
-  }
+    return finish(subjects);
+  });
 }
 
 /**

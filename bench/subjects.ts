@@ -54,11 +54,11 @@ export function makeCertificate(dir: string): void {
 }
 
 /**
- * The small config over TLS with `count` certificates (one self-signed certificate made at run time, copied: haproxy
- * parses and loads each file as a certificate of its own, which is what makes a start with many of them slow).
+ * The small config over TLS with `count` certificates: `dir`/cert.pem, which a TLS subject made (makeCertificate),
+ * copied (haproxy parses and loads each file as a certificate of its own, which is what makes a start with many of
+ * them slow).
  */
 export function manyCertificatesConfig(port: number, dir: string, count: number, options: ConfigOptions = {}): string {
-  makeCertificate(dir);
   mkdirSync(path.join(dir, 'certs'), { recursive: true });
   for (let index = 1; index <= count; index++) copyFileSync(path.join(dir, 'cert.pem'), path.join(dir, 'certs', `c${index}.pem`));
   return smallConfig(port, dir, '', true, options).replace(`ssl crt ${dir}/cert.pem`, `ssl crt ${dir}/certs`);
@@ -78,12 +78,20 @@ export function largeConfig(port: number, dir: string, backends: number): string
 export const liveSubjectDirs = new Set<string>();
 
 /**
- * Starts the subjects side by side (a supervisor's start takes a second, one with many certificates several). Every
- * start is waited for before a failed one is reported, so that the caller's clean-up stops what did start.
+ * Every mode's subject (`subjectFor`), started side by side (a supervisor's start takes a second, one with many
+ * certificates several); `body` runs while they all run. Every subject made is stopped, whatever happens: a failed
+ * start is reported only once every start has ended, so that nothing started is left behind.
  */
-export async function startAll(subjects: readonly Subject[]): Promise<void> {
-  const failed = (await Promise.allSettled(subjects.map((subject) => subject.start()))).find((outcome) => outcome.status === 'rejected');
-  if (failed !== undefined) throw failed.reason;
+export async function withSubjects<T>(modes: readonly Mode[], subjectFor: (mode: Mode) => Promise<Subject>, body: (subjects: Subject[]) => Promise<T>): Promise<T> {
+  const subjects: Subject[] = [];
+  try {
+    for (const mode of modes) subjects.push(await subjectFor(mode));
+    const failed = (await Promise.allSettled(subjects.map((subject) => subject.start()))).find((outcome) => outcome.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    return await body(subjects);
+  } finally {
+    for (const subject of subjects) await subject.stop();
+  }
 }
 
 /** One way of running haproxy, in its own temp dir. */

@@ -34,6 +34,13 @@ function result(overrides: Partial<BenchResult> = {}): BenchResult {
 }
 
 describe('bench targets', () => {
+  it('holds a whole quick run to 3 minutes, and not a part of one (--only)', () => {
+    const quick = (command: string, durationS: number) => targets(result({ command, durationS })).find((row) => row.target.includes('≤ 3 minutes'));
+    expect(quick('npm run bench -- --quick', 181)).toMatchObject({ measured: '181 s', met: false });
+    expect(quick('npm run bench -- --quick', 158)).toMatchObject({ met: true });
+    expect(quick('npm run bench -- --quick --only cpu', 48)).toBeUndefined();
+  });
+
   it('judges each target from the same run\'s anchors', () => {
     const rows = targets(result());
     expect(rows.map((row) => [row.target.split(' ')[0], row.met])).toEqual([
