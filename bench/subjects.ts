@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { haproxyPids, keeperPids, killAll } from '../test/helpers/haproxy-processes.js';
 import { frontendConfig } from '../test/helpers/configs.js';
-import { isAlive } from '../test/helpers/os-probes.js';
+import { childPids, isAlive } from '../test/helpers/os-probes.js';
 import { DAEMON_NODE_FLAGS } from '../src/cli/commands/start.js';
 
 /** Marker in every bench temp dir (processes are attributed to a run by it). */
@@ -189,13 +189,7 @@ export class Subject {
   async countWorkers(going: () => boolean): Promise<void> {
     const master = this.#child?.pid;
     if (master === undefined) return;
-    const children = (): number[] => {
-      try {
-        return readFileSync(`/proc/${master}/task/${master}/children`, 'utf8').trim().split(' ').filter(Boolean).map(Number);
-      } catch {
-        return [];
-      }
-    };
+    const children = (): number[] => childPids(master);
     const seen = new Set(children());
     this.#workersSeen ??= 0;
     while (going()) {

@@ -32,3 +32,16 @@ export function isRunning(pid: number): boolean {
     return false;
   }
 }
+
+/**
+ * The children of `pid` (its main thread's, which is where a single-threaded parent forks), [] once it is gone. Stable
+ * while the parent re-executes itself, as haproxy's master does after it forked its worker, where a /proc scan by
+ * command line can miss it for that instant.
+ */
+export function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
