@@ -5,7 +5,9 @@ import { resolveOptions } from '../config/options.js';
 import { HaproxyCheckError } from '../errors.js';
 import { capabilitiesOf, TESTED_VERSIONS } from '../haproxy/capabilities.js';
 import { checkConfig, readHaproxyVersion } from '../haproxy/check.js';
-import { readConfigFacts } from '../haproxy/config-facts.js';
+import { configFacts } from '../haproxy/config-facts.js';
+import { loadConfig } from '../haproxy/config-load.js';
+import { httpClientFacts, httpClientFindings } from '../haproxy/http-client.js';
 import { lintConfig, type Finding } from '../haproxy/config-lint.js';
 import { FRAGMENT } from '../haproxy/supervisor-socket.js';
 import { haproxyEnv } from '../haproxy/environment.js';
@@ -18,7 +20,8 @@ export type CheckArgs = DaemonArgs & { json: boolean };
 /** `haproxy -c` on the configuration as the supervisor would run it, plus seamless-reload readiness. */
 export async function check(args: CheckArgs): Promise<number> {
   const options = resolveOptions(args);
-  const findings: Finding[] = lintConfig(readConfigFacts(options.config), options.drainTimeoutMs);
+  const config = loadConfig(options.config);
+  const findings: Finding[] = [...lintConfig(configFacts(config), options.drainTimeoutMs), ...httpClientFindings(httpClientFacts(config.lines))];
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'haproxy-supervisor-check-'));
   let checkError: HaproxyCheckError | undefined;
   let warnings: string[] = [];

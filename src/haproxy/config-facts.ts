@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { parseDuration } from '../config/duration.js';
-import { loadConfig, type LoadedConfig } from './config-load.js';
+import type { LoadedConfig } from './config-load.js';
 import type { ConfigLine } from './config-parse.js';
 import { listenersFollowLine } from './binds.js';
 import { keepAliveFacts, type KeepAliveFacts } from './keep-alive.js';
@@ -93,9 +93,4 @@ export function configFacts(config: LoadedConfig): ConfigFacts {
   }
   if (stateFile !== undefined) facts.serverStateFile = path.resolve(stateBase ?? process.cwd(), stateFile);
   return facts;
-}
-
-/** Reads the facts of the files haproxy would load for these `-f` arguments. */
-export function readConfigFacts(configPaths: string[]): ConfigFacts {
-  return configFacts(loadConfig(configPaths));
 }

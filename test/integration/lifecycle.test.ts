@@ -174,6 +174,19 @@ describe('stop and start', () => {
     expect(good.stdout).toContain('ok   Every HTTP frontend keeps idle keep-alive connections open through a reload');
   });
 
+  it("check points at the HTTP client's CA bundle load that every start does, and haproxy accepts the optional fix", async () => {
+    sandbox.writeConfig(httpConfig(port, 'ca').replace('defaults\n', 'defaults\n    option idle-close-on-response\n'));
+    const checked = await sandbox.cli(['check', '-f', sandbox.config]);
+    expect(checked.exitCode, checked.stdout).toBe(0);
+    expect(checked.stdout).toMatch(/^ok {3}Each haproxy start \(so each reload\) loads the system's CA bundle for haproxy's internal HTTP client/m);
+    expect(checked.stdout).toContain('fix: Optional: `httpclient.ssl.verify none` in the global section skips that load.');
+    sandbox.writeConfig(httpConfig(port, 'ca', '    httpclient.ssl.verify none').replace('defaults\n', 'defaults\n    option idle-close-on-response\n'));
+    const fixed = await sandbox.cli(['check', '-f', sandbox.config, '--json']);
+    expect(fixed.exitCode, fixed.stdout).toBe(0);
+    expect(JSON.parse(fixed.stdout)).toMatchObject({ ok: true, haproxy: { valid: true, warnings: [] } });
+    expect(fixed.stdout).not.toContain("system's CA bundle");
+  });
+
   it('check names the haproxy version and warns, with the fix, when it is not one the supervisor is tested with', async () => {
     sandbox.writeConfig(httpConfig(port, 'version').replace('defaults\n', 'defaults\n    option idle-close-on-response\n'));
     const tested = await sandbox.cli(['check', '-f', sandbox.config, '--json']);

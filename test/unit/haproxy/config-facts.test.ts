@@ -2,13 +2,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useTempDirs } from '../../helpers/temp-dirs.js';
-import { readConfigFacts } from '../../../src/haproxy/config-facts.js';
+import { configFacts } from '../../../src/haproxy/config-facts.js';
 import { expandConfigPaths } from '../../../src/haproxy/config-files.js';
 import { lintConfig } from '../../../src/haproxy/config-lint.js';
 import { loadConfig } from '../../../src/haproxy/config-load.js';
 import { tokenize } from '../../../src/haproxy/config-parse.js';
+import { httpClientFacts, httpClientFindings } from '../../../src/haproxy/http-client.js';
 
 const tempDir = useTempDirs();
+const readConfigFacts = (paths: string[]) => configFacts(loadConfig(paths));
 
 describe('config files and facts', () => {
   it('reads a configuration of 150 000 lines (a spread of its lines once overflowed the stack)', () => {
@@ -92,6 +94,35 @@ frontend fe
     const missing = lintConfig(readConfigFacts([file]), 1_800_000).find((finding) => finding.message.includes('Server state'));
     expect(missing).toMatchObject({ level: 'warning', fix: expect.stringContaining('`load-server-state-from-file global`') as string });
     expect(missing?.fix).toContain('`server-state-file /var/lib/haproxy/server-state`');
+  });
+
+  it("points at haproxy's HTTP client CA load only when nothing in the config may use that client and nothing sets it", () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'h.cfg');
+    const hint = (text: string) => {
+      writeFileSync(file, text);
+      const facts = httpClientFacts(loadConfig([file]).lines);
+      return { facts, finding: httpClientFindings(facts).find((finding) => finding.message.includes("system's CA bundle")) };
+    };
+    const plain = hint('global\n    hard-stop-after 1m\nfrontend fe\n    bind :443 ssl crt /etc/ssl/site.pem\n');
+    expect(plain.facts).toEqual({ tlsSet: undefined, users: [] });
+    expect(plain.finding).toMatchObject({ level: 'ok', fix: expect.stringContaining('`httpclient.ssl.verify none` in the global section') as string });
+    expect(plain.finding?.fix).toContain('it would not verify');
+    expect(hint('global\n    httpclient.ssl.verify none\n')).toEqual({ facts: { tlsSet: `${file}:2`, users: [] }, finding: undefined });
+    expect(hint('global\n    httpclient.ssl.ca-file /etc/ssl/ours.pem\n').finding).toBeUndefined();
+    for (const [text, user] of [
+      ['global\n    lua-load /etc/haproxy/fetch.lua\n', `lua-load (${file}:2)`],
+      ['global\n    lua-load-per-thread /etc/haproxy/fetch.lua\n', `lua-load-per-thread (${file}:2)`],
+      ['frontend fe\n    bind :443 ssl crt /etc/ssl/site.pem ocsp-update on\n', `bind (${file}:2)`],
+      ['global\n    ocsp-update.mode on\n', `ocsp-update.mode (${file}:2)`],
+      ['frontend fe\n    bind :443 ssl crt-list /etc/haproxy/certs.list\n', `bind (${file}:2)`],
+      ['acme le\n    directory https://acme-v02.api.letsencrypt.org/directory\n', `acme (${file}:1)`],
+      ['crt-store web\n    load crt site.pem ocsp-update on\n', `load (${file}:2)`],
+    ] as const) {
+      expect(hint(text), text).toEqual({ facts: { tlsSet: undefined, users: [user] }, finding: undefined });
+    }
+    // Those words elsewhere are not the keywords: a backend named lua-load, a header value.
+    expect(hint('backend lua-load\n    server s1 127.0.0.1:80\n    http-request set-header x-tls crt-list\n').facts.users).toEqual([]);
   });
 
   it('warns when hard-stop-after is missing or longer than the drain timeout', () => {
