@@ -99,10 +99,10 @@ export function targets(result: BenchResult): TargetRow[] {
   return rows;
 }
 
-/** `+1.2 ± 2.0`: the mean of b − a over the rounds both kept (CpuRow.cpuMs) and its 95 % half-width ('' under two pairs), and how many pairs. */
-function versus(a: CpuRow, b: CpuRow): { text: string; pairs: number } {
-  const { mean, halfWidth, n } = pairedDifference(a.cpuMs ?? [], b.cpuMs ?? []);
-  return { text: n < 2 ? '' : `${mean >= 0 ? '+' : '−'}${Math.abs(mean).toFixed(1)} ± ${halfWidth.toFixed(1)}`, pairs: n };
+/** `+1.2 ± 2.0`: the mean of b − a over the rounds both measured and its 95 % half-width ('' under two pairs), and how many pairs. */
+function versus(a: number[], b: number[], digits = 1): { text: string; pairs: number } {
+  const { mean, halfWidth, n } = pairedDifference(a, b);
+  return { text: n < 2 ? '' : `${mean >= 0 ? '+' : '−'}${Math.abs(mean).toFixed(digits)} ± ${halfWidth.toFixed(digits)}`, pairs: n };
 }
 
 /** Issue 19's targets: a reload costs no more than haproxy's own ways, measured in the same run. */
@@ -112,7 +112,7 @@ function liveTrafficTargets(result: BenchResult): TargetRow[] {
     const of = (mode: LoadRow['mode']): CpuRow | undefined => result.cpu?.find((row) => row.config === config && row.mode === mode);
     const [init, supervisor] = [of('init-x'), of('supervisor-hup')];
     if (init === undefined || supervisor === undefined) continue;
-    const difference = versus(init, supervisor);
+    const difference = versus(init.cpuMs ?? [], supervisor.cpuMs ?? []);
     rows.push({ target: `CPU per reload ≤ the init script's (${config}, SIGHUP)`, measured: `${supervisor.cpuMsPerReload} vs ${init.cpuMsPerReload} ms${difference.text === '' ? '' : ` (difference ${difference.text} ms, 95 % CI over ${difference.pairs} pairs)`}`, met: supervisor.cpuMsPerReload <= init.cpuMsPerReload });
     if (config.includes('certificates')) {
       const ratio = supervisor.wallMs.median / init.wallMs.median;
@@ -128,6 +128,16 @@ function liveTrafficTargets(result: BenchResult): TargetRow[] {
       target: `live p95 during reloads ≤ master-worker's at equal reload counts (${tls ? 'TLS' : 'HTTP'})`,
       measured: `${supervisor.p95Ms} vs ${master.p95Ms} ms (${supervisor.reloads} and ${master.reloads} reloads)`,
       met: supervisor.p95Ms <= master.p95Ms,
+    });
+  }
+  const timeline = result.timeline?.rows ?? [];
+  const [byRequestMaster, byRequestSupervisor] = [timeline.find((row) => row.mode === 'master-worker'), timeline.find((row) => row.mode === 'supervisor-hup')];
+  if (byRequestMaster !== undefined && byRequestSupervisor !== undefined) {
+    const perTurn = versus(byRequestMaster.turnP95s ?? [], byRequestSupervisor.turnP95s ?? [], 2);
+    rows.push({
+      target: "live p95 during reloads ≤ master-worker's at equal reload counts (HTTP, request by request)",
+      measured: `${byRequestSupervisor.p95Ms} vs ${byRequestMaster.p95Ms} ms (${byRequestSupervisor.reloads} and ${byRequestMaster.reloads} reloads)${perTurn.text === '' ? '' : `; per turn ${perTurn.text} ms (95 % CI over ${perTurn.pairs} paired turns)`}`,
+      met: byRequestSupervisor.p95Ms <= byRequestMaster.p95Ms,
     });
   }
   const keepAlive = result.load.find((row) => row.keepAlive && row.tool === 'ab' && row.idleClose === true && row.mode === 'supervisor-hup');
@@ -220,7 +230,7 @@ export function toMarkdown(result: BenchResult): string {
     lines.push('| config | mode | reloads not measured, then measured | CPU ms per reload | vs the init script, same rounds (95 % CI) | wall ms median | p95 |', '|---|---|---:|---:|---:|---:|---:|');
     for (const row of result.cpu ?? []) {
       const init = result.cpu?.find((other) => other.config === row.config && other.mode === 'init-x');
-      const difference = init === undefined || init === row ? '' : versus(init, row).text;
+      const difference = init === undefined || init === row ? '' : versus(init.cpuMs ?? [], row.cpuMs ?? []).text;
       lines.push(`| ${row.config} | ${MODE_LABELS[row.mode]} | ${row.warmup ?? 1}, ${row.reloads} | ${row.cpuMsPerReload} | ${difference} | ${row.wallMs.median} | ${row.wallMs.p95} |`);
     }
     const counter = result.machine.cpuCounter === undefined ? '' : ` CPU time read from ${result.machine.cpuCounter}.`;

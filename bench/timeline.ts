@@ -15,7 +15,19 @@ import { BENCH_MARKER, Subject, type Mode } from './subjects.js';
  * the steady median, summed over the requests of the first 200 ms, per reload (no reloads: the same sum at the times
  * a reload would have been asked for, the floor of that figure).
  */
-export type TimelineRow = { mode: Mode; turns: number; reloads: number; requests: number; failed: number; p95Ms: number; bins: number[]; steadyP95: number; excessMsPerReload: number };
+export type TimelineRow = {
+  mode: Mode;
+  turns: number;
+  reloads: number;
+  requests: number;
+  failed: number;
+  p95Ms: number;
+  bins: number[];
+  steadyP95: number;
+  excessMsPerReload: number;
+  /** Each turn's p95, in round order (round i of every mode ran back to back: pairs); absent in earlier results. */
+  turnP95s?: number[];
+};
 
 export const TIMELINE_BIN_MS = 20;
 const BINS = 5;
@@ -103,6 +115,7 @@ export async function reloadTimeline(modes: readonly Mode[], rounds: number, sec
     if (typeof client !== 'string') return client;
     const placed: Placed[] = modes.map(() => []);
     const reloads = modes.map(() => 0);
+    const turnP95s: number[][] = modes.map(() => []);
     const turn = async (subject: Subject, index: number): Promise<void> => {
       const file = path.join(dir, `turn-${index}.txt`);
       const load = spawn(client, [String(subject.port), String(CONCURRENCY), String(seconds), file], { stdio: 'ignore' });
@@ -115,11 +128,13 @@ export async function reloadTimeline(modes: readonly Mode[], rounds: number, sec
       await reloadEvery(subject, intervalMs, seconds, () => true, () => triggers.push(monotonicUs()));
       await exited;
       reloads[index] = (reloads[index] ?? 0) + triggers.length;
-      for (const request of place(file, triggers)) placed[index]?.push(request);
+      const requests = place(file, triggers);
+      turnP95s[index]?.push(percentile(requests.map(([, ms]) => ms).sort((a, b) => a - b), 0.95));
+      for (const request of requests) placed[index]?.push(request);
     };
     const subjectFor = async (mode: Mode): Promise<Subject> => new Subject(mode, await freePort());
     return await takingTurns(modes, subjectFor, rounds, turn, (subjects) =>
-      Promise.resolve(subjects.map((subject, index) => analyse(subject.mode, rounds, reloads[index] ?? 0, placed[index] ?? [], intervalMs))),
+      Promise.resolve(subjects.map((subject, index) => ({ ...analyse(subject.mode, rounds, reloads[index] ?? 0, placed[index] ?? [], intervalMs), turnP95s: turnP95s[index] ?? [] }))),
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

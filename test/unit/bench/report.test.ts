@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freeStem, targets, toMarkdown, type BenchResult } from '../../../bench/report.js';
-import { pairedDifference } from '../../../bench/stats.js';
+import { pairedDifference, tMultiplier } from '../../../bench/stats.js';
 import { useTempDirs } from '../../helpers/temp-dirs.js';
 
 const tempDir = useTempDirs();
@@ -94,13 +94,20 @@ describe('CPU per reload against the init script', () => {
   it('gives the paired difference of the same rounds with its 95 % confidence interval', () => {
     const { mean, halfWidth, n } = pairedDifference([50, 40, 60, 50], [52, 41, 61, 54]);
     expect([mean, n]).toEqual([2, 4]);
-    expect(halfWidth).toBeCloseTo(1.96 * Math.sqrt(2 / 4), 10); // differences 2, 1, 1, 4: variance 2
+    expect(halfWidth).toBeCloseTo(3.182 * Math.sqrt(2 / 4), 10); // differences 2, 1, 1, 4: variance 2; t with 3 degrees of freedom
     const rows = targets(result({ cpu: [cpuRow('init-x', [50, 40, 60, 50]), cpuRow('supervisor-hup', [52, 41, 61, 54])] }));
     const cpu = rows.find((row) => row.target.startsWith('CPU per reload'));
-    expect(cpu).toMatchObject({ met: false, measured: '52 vs 50 ms (difference +2.0 ± 1.4 ms, 95 % CI over 4 pairs)' });
+    expect(cpu).toMatchObject({ met: false, measured: '52 vs 50 ms (difference +2.0 ± 2.3 ms, 95 % CI over 4 pairs)' });
     const table = toMarkdown(result({ cpu: [{ ...cpuRow('init-x', [50, 40, 60, 50]), warmup: 2 }, { ...cpuRow('supervisor-hup', [49, 40, 58, 49]), warmup: 40 }] }));
     expect(table).toContain('| small (1 frontend) | init script: -D -x -sf $(cat pidfile) | 2, 4 | 50 |  | 50 | 50 |');
-    expect(table).toContain('| small (1 frontend) | haproxy-supervisor SIGHUP | 40, 4 | 49 | −1.0 ± 0.8 | 50 | 50 |');
+    expect(table).toContain('| small (1 frontend) | haproxy-supervisor SIGHUP | 40, 4 | 49 | −1.0 ± 1.3 | 50 | 50 |');
+  });
+
+  it("widens the interval by Student's t for few pairs, down to 1.96 standard errors only past the table", () => {
+    expect([1, 3, 4, 9, 29, 30].map(tMultiplier)).toEqual([12.706, 3.182, 2.776, 2.262, 2.045, 2.042]);
+    expect([31, 39, 40, 59, 60, 119, 120, 5000].map(tMultiplier)).toEqual([2.042, 2.042, 2.021, 2.021, 2.0, 2.0, 1.98, 1.98]);
+    expect(tMultiplier(0)).toBeNaN();
+    expect(pairedDifference([1], [2]).halfWidth).toBeNaN();
   });
 
   it('reads results recorded before each reload was kept', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { targets, type BenchResult } from '../../../bench/report.js';
 import { analyse } from '../../../bench/timeline.js';
 
 /** `count` requests started `since` ms after a reload was asked for, each taking `ms`. */
@@ -32,5 +33,37 @@ describe('analyse (the reload timeline)', () => {
     expect(row.requests).toBe(1600);
     expect(row.failed).toBe(100);
     expect(row.p95Ms).toBe(30); // the 5 % slowest: the 50 at 40 ms and 30 of the 50 at 30 ms
+  });
+});
+
+describe('the timeline target: p95 against master-worker, request by request', () => {
+  const machine = { cpus: 2, memoryGiB: 24, node: 'v20.20.2', haproxy: 'haproxy 2.6.12', kernel: '6.1' };
+  const row = (mode: 'master-worker' | 'supervisor-hup', p95Ms: number, turnP95s?: number[]) => ({
+    mode,
+    turns: turnP95s?.length ?? 10,
+    reloads: 100,
+    requests: 1_000_000,
+    failed: 0,
+    p95Ms,
+    bins: [14, 13, 12, 12, 12],
+    steadyP95: 9,
+    excessMsPerReload: 7000,
+    ...(turnP95s === undefined ? {} : { turnP95s }),
+  });
+  const timelineTarget = (rows: ReturnType<typeof row>[]) => {
+    const result: BenchResult = { date: '2026-12-02', machine, command: 'npm run bench -- --only timeline', load: [], racing: [], crash: [], latency: [], footprint: [], timeline: { seconds: 5.5, intervalMs: 500, rows } };
+    return targets(result).find((target) => target.target.includes('request by request'));
+  };
+
+  it('judges the p95 over every request, and gives the per-turn difference over the same rounds with its interval', () => {
+    // Differences per turn (supervisor − master-worker): −1, −0.5, +0.5, −1: mean −0.5, variance 0.5, t with 3 degrees of freedom.
+    const met = timelineTarget([row('master-worker', 10.5, [10, 11, 9.5, 12]), row('supervisor-hup', 10.25, [9, 10.5, 10, 11])]);
+    expect(met).toMatchObject({ met: true, measured: `10.25 vs 10.5 ms (100 and 100 reloads); per turn −0.50 ± ${(3.182 * Math.sqrt(0.5 / 4)).toFixed(2)} ms (95 % CI over 4 paired turns)` });
+    expect(timelineTarget([row('master-worker', 10.5, [10, 11]), row('supervisor-hup', 10.6, [10.5, 11])])).toMatchObject({ met: false });
+  });
+
+  it('reads results recorded before each turn was kept, and says nothing without both modes', () => {
+    expect(timelineTarget([row('master-worker', 10.5), row('supervisor-hup', 10.25)])).toMatchObject({ met: true, measured: '10.25 vs 10.5 ms (100 and 100 reloads)' });
+    expect(timelineTarget([row('supervisor-hup', 10.25)])).toBeUndefined();
   });
 });
