@@ -205,6 +205,11 @@ async function main(): Promise<void> {
     if ('missing' in rows) log(`reload timeline skipped: ${rows.missing}`);
     else result.timeline = { seconds, intervalMs, rows };
     save();
+    log(`reload timeline over TLS: ${rounds} turns of ${seconds} s per mode, a reload every ${intervalMs} ms`);
+    const tlsRows = await reloadTimeline(['none', ...RELOADING], rounds, seconds, intervalMs, true);
+    if ('missing' in tlsRows) log(`reload timeline over TLS skipped: ${tlsRows.missing}`);
+    else result.timelineTls = { seconds, intervalMs, rows: tlsRows };
+    save();
   }
   for (const mode of runs('racing') && PLAN.racing.rounds > 0 ? (['init-x', 'supervisor-cli'] as const) : []) {
     log(`racing: ${mode}`);

@@ -21,8 +21,9 @@ export type BenchResult = {
   cpu?: CpuRow[];
   hung?: HungRow[];
   verify?: VerifyRow[];
-  /** Reload under load, request by request (timeline.ts); absent when not run. */
-  timeline?: { seconds: number; intervalMs: number; rows: TimelineRow[] };
+  /** Reload under load, request by request (timeline.ts), over HTTP and over TLS; absent when not run. */
+  timeline?: Timeline;
+  timelineTls?: Timeline;
   /** How long the whole run took. */
   durationS?: number;
   /** Set when the run was interrupted (a signal or an error): what stopped it, and in which section. */
@@ -56,6 +57,9 @@ function failureKinds(row: LoadRow): string {
   if (row.aborted) kinds.push(`ab aborted${row.abError === undefined ? '' : `: ${row.abError}`}`);
   return kinds.join(', ') || '-';
 }
+
+/** One run of the timeline section (timeline.ts). */
+type Timeline = { seconds: number; intervalMs: number; rows: TimelineRow[] };
 
 /** One target of the issues, as this run measured it: `met` is undefined when the run did not measure it. */
 export type TargetRow = { target: string; measured: string; met: boolean | undefined };
@@ -130,12 +134,12 @@ function liveTrafficTargets(result: BenchResult): TargetRow[] {
       met: supervisor.p95Ms <= master.p95Ms,
     });
   }
-  const timeline = result.timeline?.rows ?? [];
-  const [byRequestMaster, byRequestSupervisor] = [timeline.find((row) => row.mode === 'master-worker'), timeline.find((row) => row.mode === 'supervisor-hup')];
-  if (byRequestMaster !== undefined && byRequestSupervisor !== undefined) {
+  for (const [protocol, timeline] of [['HTTP', result.timeline], ['TLS', result.timelineTls]] as const) {
+    const [byRequestMaster, byRequestSupervisor] = [timeline?.rows.find((row) => row.mode === 'master-worker'), timeline?.rows.find((row) => row.mode === 'supervisor-hup')];
+    if (byRequestMaster === undefined || byRequestSupervisor === undefined) continue;
     const perTurn = versus(byRequestMaster.turnP95s ?? [], byRequestSupervisor.turnP95s ?? [], 2);
     rows.push({
-      target: "live p95 during reloads ≤ master-worker's at equal reload counts (HTTP, request by request)",
+      target: `live p95 during reloads ≤ master-worker's at equal reload counts (${protocol}, request by request)`,
       measured: `${byRequestSupervisor.p95Ms} vs ${byRequestMaster.p95Ms} ms (${byRequestSupervisor.reloads} and ${byRequestMaster.reloads} reloads)${perTurn.text === '' ? '' : `; per turn ${perTurn.text} ms (95 % CI over ${perTurn.pairs} paired turns)`}`,
       met: byRequestSupervisor.p95Ms <= byRequestMaster.p95Ms,
     });
@@ -184,10 +188,11 @@ export function toMarkdown(result: BenchResult): string {
     if (first?.tls === true && SEED_001[first.concurrency] !== undefined) lines.push('', SEED_001[first.concurrency] ?? '');
     lines.push('');
   }
-  if (result.timeline !== undefined) {
-    const { seconds, intervalMs, rows } = result.timeline;
+  for (const [over, timeline] of [['', result.timeline], [' over TLS (TLS 1.2, a full handshake per request)', result.timelineTls]] as const) {
+    if (timeline === undefined) continue;
+    const { seconds, intervalMs, rows } = timeline;
     const bins = rows[0]?.bins.map((_, index) => `${index * TIMELINE_BIN_MS}–${(index + 1) * TIMELINE_BIN_MS} ms`) ?? [];
-    lines.push(`## Reload under load, request by request (c=100, a new connection per request, a reload every ${intervalMs} ms; ${rows[0]?.turns ?? 0} turns of ${seconds} s per mode)`, '');
+    lines.push(`## Reload under load, request by request${over} (c=100, a new connection per request, a reload every ${intervalMs} ms; ${rows[0]?.turns ?? 0} turns of ${seconds} s per mode)`, '');
     lines.push(`p95 in ms of the requests started in each window after a reload was asked for, and from ${bins.length * TIMELINE_BIN_MS} ms on (steady). Excess: the latency above the steady median, summed over the requests of the first 200 ms, per reload (for no reloads, at the same times: the floor).`, '');
     lines.push(`| mode | reloads | requests | failed | p95 ms, all | ${bins.join(' | ')} | steady | excess ms per reload |`, `|---|---:|---:|---:|---:|${bins.map(() => '---:|').join('')}---:|---:|`);
     for (const row of rows) lines.push(`| ${MODE_LABELS[row.mode]} | ${row.mode === 'none' ? '-' : row.reloads} | ${row.requests} | ${row.failed} | ${row.p95Ms} | ${row.bins.join(' | ')} | ${row.steadyP95} | ${row.excessMsPerReload} |`);

@@ -33,15 +33,19 @@ export const TIMELINE_BIN_MS = 20;
 const BINS = 5;
 const CONCURRENCY = 100;
 
-/** The client, built once per run into a temp dir; undefined (with the reason) when there is no C compiler. */
-function buildClient(dir: string): string | { missing: string } {
+/**
+ * The client, built once per section into a temp dir: with TLS (OpenSSL's headers, libssl-dev) when `tls`;
+ * `missing` (with the reason) when it cannot be built.
+ */
+function buildClient(dir: string, tls: boolean): string | { missing: string } {
   const source = path.resolve(import.meta.dirname, '../../bench/timeline-client.c');
   const binary = path.join(dir, 'timeline-client');
   try {
-    execFileSync('cc', ['-O2', '-o', binary, source], { stdio: 'pipe' });
+    execFileSync('cc', ['-O2', '-o', binary, source, ...(tls ? ['-DWITH_TLS', '-lssl', '-lcrypto'] : [])], { stdio: 'pipe' });
     return binary;
   } catch (error) {
-    return { missing: `cc could not build ${source} (${(error as Error).message.split('\n')[0] ?? ''})` };
+    const fix = tls ? '; with TLS it needs OpenSSL\'s headers: apt-get install libssl-dev' : '';
+    return { missing: `cc could not build ${source}${tls ? ' with TLS' : ''} (${(error as Error).message.split('\n')[0] ?? ''})${fix}` };
   }
 }
 
@@ -105,20 +109,21 @@ function place(file: string, triggers: number[]): Placed {
 const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
 
 /**
- * `modes` on the small HTTP config, taking turns (takingTurns): `rounds` turns of `seconds` each per mode, a reload
- * every `intervalMs` (reloadEvery: equal reload counts).
+ * `modes` on the small config, over HTTP or, with `tls`, HTTPS (TLS 1.2, a full handshake per request, as
+ * `ab -f TLS1.2`), taking turns (takingTurns): `rounds` turns of `seconds` each per mode, a reload every
+ * `intervalMs` (reloadEvery: equal reload counts).
  */
-export async function reloadTimeline(modes: readonly Mode[], rounds: number, seconds: number, intervalMs: number): Promise<TimelineRow[] | { missing: string }> {
+export async function reloadTimeline(modes: readonly Mode[], rounds: number, seconds: number, intervalMs: number, tls = false): Promise<TimelineRow[] | { missing: string }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), BENCH_MARKER));
   try {
-    const client = buildClient(dir);
+    const client = buildClient(dir, tls);
     if (typeof client !== 'string') return client;
     const placed: Placed[] = modes.map(() => []);
     const reloads = modes.map(() => 0);
     const turnP95s: number[][] = modes.map(() => []);
     const turn = async (subject: Subject, index: number): Promise<void> => {
       const file = path.join(dir, `turn-${index}.txt`);
-      const load = spawn(client, [String(subject.port), String(CONCURRENCY), String(seconds), file], { stdio: 'ignore' });
+      const load = spawn(client, [String(subject.port), String(CONCURRENCY), String(seconds), file, ...(tls ? ['tls'] : [])], { stdio: 'ignore' });
       const exited = new Promise<void>((resolve, reject) => {
         load.on('error', reject);
         load.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`timeline client exited with ${code}`))));
@@ -132,7 +137,7 @@ export async function reloadTimeline(modes: readonly Mode[], rounds: number, sec
       turnP95s[index]?.push(percentile(requests.map(([, ms]) => ms).sort((a, b) => a - b), 0.95));
       for (const request of requests) placed[index]?.push(request);
     };
-    const subjectFor = async (mode: Mode): Promise<Subject> => new Subject(mode, await freePort());
+    const subjectFor = async (mode: Mode): Promise<Subject> => new Subject(mode, await freePort(), undefined, tls);
     return await takingTurns(modes, subjectFor, rounds, turn, (subjects) =>
       Promise.resolve(subjects.map((subject, index) => ({ ...analyse(subject.mode, rounds, reloads[index] ?? 0, placed[index] ?? [], intervalMs), turnP95s: turnP95s[index] ?? [] }))),
     );

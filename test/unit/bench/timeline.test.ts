@@ -62,6 +62,27 @@ describe('the timeline target: p95 against master-worker, request by request', (
     expect(timelineTarget([row('master-worker', 10.5, [10, 11]), row('supervisor-hup', 10.6, [10.5, 11])])).toMatchObject({ met: false });
   });
 
+  it('judges the TLS pass on its own, beside the HTTP one', () => {
+    const result: BenchResult = {
+      date: '2026-12-02',
+      machine,
+      command: 'npm run bench -- --only timeline',
+      load: [],
+      racing: [],
+      crash: [],
+      latency: [],
+      footprint: [],
+      timeline: { seconds: 5.5, intervalMs: 500, rows: [row('master-worker', 10.5, [10, 11]), row('supervisor-hup', 10.25, [9.5, 11])] },
+      timelineTls: { seconds: 5.5, intervalMs: 500, rows: [row('master-worker', 120, [110, 130]), row('supervisor-hup', 131, [128, 134])] },
+    };
+    const byRequest = targets(result).filter((target) => target.target.includes('request by request'));
+    expect(byRequest.map(({ target, met }) => [target.match(/\((HTTP|TLS), request by request\)/)?.[1], met])).toEqual([
+      ['HTTP', true],
+      ['TLS', false],
+    ]);
+    expect(byRequest[1]?.measured).toContain('131 vs 120 ms (100 and 100 reloads); per turn +11.00 ± ');
+  });
+
   it('reads results recorded before each turn was kept, and says nothing without both modes', () => {
     expect(timelineTarget([row('master-worker', 10.5), row('supervisor-hup', 10.25)])).toMatchObject({ met: true, measured: '10.25 vs 10.5 ms (100 and 100 reloads)' });
     expect(timelineTarget([row('supervisor-hup', 10.25)])).toBeUndefined();
