@@ -117,7 +117,8 @@ const PLAN = {
     latency: [['small (1 frontend)', 0, 3]] as Array<[string, number, number]>,
     footprintReloads: 5,
     cpu: { small: 3, lean: 0, warmup: 1, certificates: 0, certificateReloads: 0, certificateWarmup: 0 },
-    timeline: { rounds: 0, seconds: 0, intervalMs: 500 },
+    // One short turn per mode and protocol: the C client and its TLS build cannot rot.
+    timeline: { rounds: 1, seconds: 1, intervalMs: 200 },
   },
 }[profile];
 

@@ -29,6 +29,8 @@ describe('bench harness', () => {
       racing: Array<{ mode: string; alive: number; orphans: number }>;
       latency: Array<{ what: string; ms: { n: number; median: number } }>;
       footprint: Array<{ when: string; rssMiB: number; fds: number }>;
+      timeline?: { rows: Array<{ mode: string; requests: number; failed: number; turnP95s: number[] }> };
+      timelineTls?: { rows: Array<{ mode: string; requests: number; failed: number; turnP95s: number[] }> };
     };
     expect(result.machine.haproxy).toMatch(/^haproxy \d+\.\d+\./);
     expect(result.load.map((row) => `${row.tool}:${row.mode}`)).toEqual(['ab:none', 'ab:init-x', 'ab:supervisor-hup', 'probe:none', 'probe:init-x', 'probe:supervisor-hup']);
@@ -42,6 +44,20 @@ describe('bench harness', () => {
     expect(result.latency.map((row) => row.ms.n).every((n) => n >= 3)).toBe(true);
     expect(result.footprint.map((row) => row.when)).toEqual(['after start', 'after 5 reloads', 'after they drained']);
     expect(result.footprint.every((row) => row.rssMiB > 0 && row.fds > 0)).toBe(true);
+    // The request-by-request client, built at run time: with cc, and over TLS with OpenSSL's headers; else skipped, saying why.
+    const [compiler, openssl] = [(await execa('sh', ['-c', 'command -v cc'], { reject: false })).exitCode === 0, existsSync('/usr/include/openssl/ssl.h')];
+    for (const [timeline, buildable, skipped] of [
+      [result.timeline, compiler, 'reload timeline skipped: cc could not build'],
+      [result.timelineTls, compiler && openssl, 'reload timeline over TLS skipped: cc could not build'],
+    ] as const) {
+      if (!buildable) {
+        expect(String(run.stderr)).toContain(skipped);
+        continue;
+      }
+      expect(timeline?.rows.map((row) => row.mode)).toEqual(['none', 'init-x', 'master-worker', 'supervisor-hup']);
+      for (const row of timeline?.rows ?? []) expect(row.requests, row.mode).toBeGreaterThan(0);
+      expect(timeline?.rows.find((row) => row.mode === 'supervisor-hup')).toMatchObject({ failed: 0, turnP95s: [expect.any(Number)] });
+    }
     expect(readFileSync(path.join(out, files[2] ?? ''), 'utf8')).toMatch(/^<svg[^>]*>[\s\S]*<\/svg>$/);
     expect(readFileSync(path.join(out, files[1] ?? ''), 'utf8')).toContain('| mode | requests | failed |');
     expect(runPids(id)).toEqual([]);
