@@ -201,16 +201,14 @@ async function main(): Promise<void> {
   }
   if (runs('timeline') && PLAN.timeline.rounds > 0) {
     const { rounds, seconds, intervalMs } = PLAN.timeline;
-    log(`reload timeline: ${rounds} turns of ${seconds} s per mode, a reload every ${intervalMs} ms`);
-    const rows = await reloadTimeline(['none', ...RELOADING], rounds, seconds, intervalMs);
-    if ('missing' in rows) log(`reload timeline skipped: ${rows.missing}`);
-    else result.timeline = { seconds, intervalMs, rows };
-    save();
-    log(`reload timeline over TLS: ${rounds} turns of ${seconds} s per mode, a reload every ${intervalMs} ms`);
-    const tlsRows = await reloadTimeline(['none', ...RELOADING], rounds, seconds, intervalMs, true);
-    if ('missing' in tlsRows) log(`reload timeline over TLS skipped: ${tlsRows.missing}`);
-    else result.timelineTls = { seconds, intervalMs, rows: tlsRows };
-    save();
+    for (const tls of [false, true]) {
+      const what = `reload timeline${tls ? ' over TLS' : ''}`;
+      log(`${what}: ${rounds} turns of ${seconds} s per mode, a reload every ${intervalMs} ms`);
+      const rows = await reloadTimeline(['none', ...RELOADING], rounds, seconds, intervalMs, tls);
+      if ('missing' in rows) log(`${what} skipped: ${rows.missing}`);
+      else result[tls ? 'timelineTls' : 'timeline'] = { seconds, intervalMs, rows };
+      save();
+    }
   }
   for (const mode of runs('racing') && PLAN.racing.rounds > 0 ? (['init-x', 'supervisor-cli'] as const) : []) {
     log(`racing: ${mode}`);

@@ -61,6 +61,15 @@ function failureKinds(row: LoadRow): string {
 /** One run of the timeline section (timeline.ts). */
 type Timeline = { seconds: number; intervalMs: number; rows: TimelineRow[] };
 
+/** The timeline section's passes this result has: the protocol, and what its heading adds. */
+function timelinePasses(result: BenchResult): Array<{ protocol: 'HTTP' | 'TLS'; heading: string; timeline: Timeline }> {
+  const passes = [
+    { protocol: 'HTTP' as const, heading: '', timeline: result.timeline },
+    { protocol: 'TLS' as const, heading: ' over TLS (TLS 1.2, a full handshake per request)', timeline: result.timelineTls },
+  ];
+  return passes.flatMap(({ timeline, ...pass }) => (timeline === undefined ? [] : [{ ...pass, timeline }]));
+}
+
 /** One target of the issues, as this run measured it: `met` is undefined when the run did not measure it. */
 export type TargetRow = { target: string; measured: string; met: boolean | undefined };
 
@@ -134,8 +143,8 @@ function liveTrafficTargets(result: BenchResult): TargetRow[] {
       met: supervisor.p95Ms <= master.p95Ms,
     });
   }
-  for (const [protocol, timeline] of [['HTTP', result.timeline], ['TLS', result.timelineTls]] as const) {
-    const [byRequestMaster, byRequestSupervisor] = [timeline?.rows.find((row) => row.mode === 'master-worker'), timeline?.rows.find((row) => row.mode === 'supervisor-hup')];
+  for (const { protocol, timeline } of timelinePasses(result)) {
+    const [byRequestMaster, byRequestSupervisor] = [timeline.rows.find((row) => row.mode === 'master-worker'), timeline.rows.find((row) => row.mode === 'supervisor-hup')];
     if (byRequestMaster === undefined || byRequestSupervisor === undefined) continue;
     const perTurn = versus(byRequestMaster.turnP95s ?? [], byRequestSupervisor.turnP95s ?? [], 2);
     rows.push({
@@ -188,11 +197,10 @@ export function toMarkdown(result: BenchResult): string {
     if (first?.tls === true && SEED_001[first.concurrency] !== undefined) lines.push('', SEED_001[first.concurrency] ?? '');
     lines.push('');
   }
-  for (const [over, timeline] of [['', result.timeline], [' over TLS (TLS 1.2, a full handshake per request)', result.timelineTls]] as const) {
-    if (timeline === undefined) continue;
+  for (const { heading, timeline } of timelinePasses(result)) {
     const { seconds, intervalMs, rows } = timeline;
     const bins = rows[0]?.bins.map((_, index) => `${index * TIMELINE_BIN_MS}–${(index + 1) * TIMELINE_BIN_MS} ms`) ?? [];
-    lines.push(`## Reload under load, request by request${over} (c=100, a new connection per request, a reload every ${intervalMs} ms; ${rows[0]?.turns ?? 0} turns of ${seconds} s per mode)`, '');
+    lines.push(`## Reload under load, request by request${heading} (c=100, a new connection per request, a reload every ${intervalMs} ms; ${rows[0]?.turns ?? 0} turns of ${seconds} s per mode)`, '');
     lines.push(`p95 in ms of the requests started in each window after a reload was asked for, and from ${bins.length * TIMELINE_BIN_MS} ms on (steady). Excess: the latency above the steady median, summed over the requests of the first 200 ms, per reload (for no reloads, at the same times: the floor).`, '');
     lines.push(`| mode | reloads | requests | failed | p95 ms, all | ${bins.join(' | ')} | steady | excess ms per reload |`, `|---|---:|---:|---:|---:|${bins.map(() => '---:|').join('')}---:|---:|`);
     for (const row of rows) lines.push(`| ${MODE_LABELS[row.mode]} | ${row.mode === 'none' ? '-' : row.reloads} | ${row.requests} | ${row.failed} | ${row.p95Ms} | ${row.bins.join(' | ')} | ${row.steadyP95} | ${row.excessMsPerReload} |`);

@@ -189,11 +189,10 @@ export class Subject {
   async countWorkers(going: () => boolean): Promise<void> {
     const master = this.#child?.pid;
     if (master === undefined) return;
-    const children = (): number[] => childPids(master);
-    const seen = new Set(children());
+    const seen = new Set(childPids(master));
     this.#workersSeen ??= 0;
     while (going()) {
-      for (const pid of children()) {
+      for (const pid of childPids(master)) {
         if (seen.has(pid)) continue;
         seen.add(pid);
         this.#workersSeen++;

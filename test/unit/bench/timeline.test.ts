@@ -50,19 +50,8 @@ describe('the timeline target: p95 against master-worker, request by request', (
     excessMsPerReload: 7000,
     ...(turnP95s === undefined ? {} : { turnP95s }),
   });
-  const timelineTarget = (rows: ReturnType<typeof row>[]) => {
-    const result: BenchResult = { date: '2026-12-02', machine, command: 'npm run bench -- --only timeline', load: [], racing: [], crash: [], latency: [], footprint: [], timeline: { seconds: 5.5, intervalMs: 500, rows } };
-    return targets(result).find((target) => target.target.includes('request by request'));
-  };
-
-  it('judges the p95 over every request, and gives the per-turn difference over the same rounds with its interval', () => {
-    // Differences per turn (supervisor − master-worker): −1, −0.5, +0.5, −1: mean −0.5, variance 0.5, t with 3 degrees of freedom.
-    const met = timelineTarget([row('master-worker', 10.5, [10, 11, 9.5, 12]), row('supervisor-hup', 10.25, [9, 10.5, 10, 11])]);
-    expect(met).toMatchObject({ met: true, measured: `10.25 vs 10.5 ms (100 and 100 reloads); per turn −0.50 ± ${(3.182 * Math.sqrt(0.5 / 4)).toFixed(2)} ms (95 % CI over 4 paired turns)` });
-    expect(timelineTarget([row('master-worker', 10.5, [10, 11]), row('supervisor-hup', 10.6, [10.5, 11])])).toMatchObject({ met: false });
-  });
-
-  it('judges the TLS pass on its own, beside the HTTP one', () => {
+  /** The request-by-request target rows of a result with these timeline passes (the TLS one optional). */
+  const byRequest = (rows: ReturnType<typeof row>[], tlsRows?: ReturnType<typeof row>[]) => {
     const result: BenchResult = {
       date: '2026-12-02',
       machine,
@@ -72,15 +61,30 @@ describe('the timeline target: p95 against master-worker, request by request', (
       crash: [],
       latency: [],
       footprint: [],
-      timeline: { seconds: 5.5, intervalMs: 500, rows: [row('master-worker', 10.5, [10, 11]), row('supervisor-hup', 10.25, [9.5, 11])] },
-      timelineTls: { seconds: 5.5, intervalMs: 500, rows: [row('master-worker', 120, [110, 130]), row('supervisor-hup', 131, [128, 134])] },
+      timeline: { seconds: 5.5, intervalMs: 500, rows },
+      ...(tlsRows === undefined ? {} : { timelineTls: { seconds: 5.5, intervalMs: 500, rows: tlsRows } }),
     };
-    const byRequest = targets(result).filter((target) => target.target.includes('request by request'));
-    expect(byRequest.map(({ target, met }) => [target.match(/\((HTTP|TLS), request by request\)/)?.[1], met])).toEqual([
+    return targets(result).filter((target) => target.target.includes('request by request'));
+  };
+  const timelineTarget = (rows: ReturnType<typeof row>[]) => byRequest(rows)[0];
+
+  it('judges the p95 over every request, and gives the per-turn difference over the same rounds with its interval', () => {
+    // Differences per turn (supervisor − master-worker): −1, −0.5, +0.5, −1: mean −0.5, variance 0.5, t with 3 degrees of freedom.
+    const met = timelineTarget([row('master-worker', 10.5, [10, 11, 9.5, 12]), row('supervisor-hup', 10.25, [9, 10.5, 10, 11])]);
+    expect(met).toMatchObject({ met: true, measured: `10.25 vs 10.5 ms (100 and 100 reloads); per turn −0.50 ± ${(3.182 * Math.sqrt(0.5 / 4)).toFixed(2)} ms (95 % CI over 4 paired turns)` });
+    expect(timelineTarget([row('master-worker', 10.5, [10, 11]), row('supervisor-hup', 10.6, [10.5, 11])])).toMatchObject({ met: false });
+  });
+
+  it('judges the TLS pass on its own, beside the HTTP one', () => {
+    const rows = byRequest(
+      [row('master-worker', 10.5, [10, 11]), row('supervisor-hup', 10.25, [9.5, 11])],
+      [row('master-worker', 120, [110, 130]), row('supervisor-hup', 131, [128, 134])],
+    );
+    expect(rows.map(({ target, met }) => [target.match(/\((HTTP|TLS), request by request\)/)?.[1], met])).toEqual([
       ['HTTP', true],
       ['TLS', false],
     ]);
-    expect(byRequest[1]?.measured).toContain('131 vs 120 ms (100 and 100 reloads); per turn +11.00 ± ');
+    expect(rows[1]?.measured).toContain('131 vs 120 ms (100 and 100 reloads); per turn +11.00 ± ');
   });
 
   it('reads results recorded before each turn was kept, and says nothing without both modes', () => {
